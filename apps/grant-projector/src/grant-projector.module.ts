@@ -1,0 +1,23 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+
+import { InfrastructureModule } from '#platform/infrastructure.module.js';
+
+import { GRANT_PROJECTOR_CONFIG, type GrantProjectorConfig } from './config/grant-projector.config.js';
+
+@Module({})
+export class GrantProjectorModule {
+  static forRoot(config: GrantProjectorConfig): DynamicModule {
+    return {
+      module: GrantProjectorModule,
+      imports: [
+        InfrastructureModule.forApp({
+          appName: 'grant-projector',
+          logLevel: config.LOG_LEVEL,
+          databaseUrl: config.DATABASE_URL,
+          kafkaBrokers: config.KAFKA_BROKERS,
+        }),
+      ],
+      providers: [{ provide: GRANT_PROJECTOR_CONFIG, useValue: config }],
+    };
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Development values of the variables, the same as in `.env.example` (a test keeps the two equal).
+ * An app started with NODE_ENV=production refuses to run while any variable still has one of these
+ * values, because they point at the local machine or are secrets published in this repository.
+ */
+export const developmentDefaults: Readonly<Record<string, string>> = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/offline_grants',
+  KAFKA_BROKERS: '127.0.0.1:9092',
+};

@@ -1,0 +1,19 @@
+import type { DynamicModule } from '@nestjs/common';
+
+import { startHttpApp, type StartedHttpApp } from '#platform/start-http-app.js';
+
+/** Starts an app module on a free port of 127.0.0.1, logging only warnings and errors. */
+export function startTestApp(appName: string, module: DynamicModule): Promise<StartedHttpApp> {
+  return startHttpApp(module, { appName, host: '127.0.0.1', port: 0 });
+}
+
+/** The variables an app needs to run against a test database and the test broker. */
+export function testEnvironment(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    ...extra,
+  };
+}
