@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 
 import { InfrastructureModule } from '#platform/infrastructure.module.js';
 
+import { ProjectionModule } from './projection/projection.module.js';
 import { GRANT_PROJECTOR_CONFIG, type GrantProjectorConfig } from './config/grant-projector.config.js';
 
 @Module({})
@@ -9,6 +10,7 @@ export class GrantProjectorModule {
   static forRoot(config: GrantProjectorConfig): DynamicModule {
     return {
       module: GrantProjectorModule,
+      global: true,
       imports: [
         InfrastructureModule.forApp({
           appName: 'grant-projector',
@@ -16,8 +18,10 @@ export class GrantProjectorModule {
           databaseUrl: config.DATABASE_URL,
           kafkaBrokers: config.KAFKA_BROKERS,
         }),
+        ProjectionModule,
       ],
       providers: [{ provide: GRANT_PROJECTOR_CONFIG, useValue: config }],
+      exports: [GRANT_PROJECTOR_CONFIG],
     };
   }
 }

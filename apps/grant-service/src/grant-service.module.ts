@@ -3,12 +3,15 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '#platform/infrastructure.module.js';
 
 import { GRANT_SERVICE_CONFIG, type GrantServiceConfig } from './config/grant-service.config.js';
+import { GrantsModule } from './grants/grants.module.js';
+import { RelayModule } from './relay/relay.module.js';
 
 @Module({})
 export class GrantServiceModule {
   static forRoot(config: GrantServiceConfig): DynamicModule {
     return {
       module: GrantServiceModule,
+      global: true,
       imports: [
         InfrastructureModule.forApp({
           appName: 'grant-service',
@@ -16,8 +19,11 @@ export class GrantServiceModule {
           databaseUrl: config.DATABASE_URL,
           kafkaBrokers: config.KAFKA_BROKERS,
         }),
+        GrantsModule,
+        RelayModule,
       ],
       providers: [{ provide: GRANT_SERVICE_CONFIG, useValue: config }],
+      exports: [GRANT_SERVICE_CONFIG],
     };
   }
 }

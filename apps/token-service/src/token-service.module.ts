@@ -9,6 +9,7 @@ export class TokenServiceModule {
   static forRoot(config: TokenServiceConfig): DynamicModule {
     return {
       module: TokenServiceModule,
+      global: true,
       imports: [
         InfrastructureModule.forApp({
           appName: 'token-service',
@@ -18,6 +19,7 @@ export class TokenServiceModule {
         }),
       ],
       providers: [{ provide: TOKEN_SERVICE_CONFIG, useValue: config }],
+      exports: [TOKEN_SERVICE_CONFIG],
     };
   }
 }

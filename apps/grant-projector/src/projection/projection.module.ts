@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+/** Consumes grant-events and maintains the grants table. */
+@Module({})
+export class ProjectionModule {}
