@@ -3,7 +3,7 @@ import { GrantError } from './grant-error.js';
 export const actorTypes = ['user', 'admin', 'client', 'service', 'system'] as const;
 export type ActorType = (typeof actorTypes)[number];
 
-/** Who caused an event: the signed-in user, an administrator, an OAuth client, a service or the system. */
+/** The party that caused an event: the signed-in user, an administrator, an OAuth client, a service or the system. */
 export interface Actor {
   type: ActorType;
   id: string;

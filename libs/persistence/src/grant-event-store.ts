@@ -5,7 +5,7 @@ import type { GrantEvent } from '#grant-domain/grant.events.js';
 import { GrantError } from '#grant-domain/grant-error.js';
 import type { GrantEventMetadata, RecordedGrantEvent } from '#grant-events/grant-event-message.js';
 
-/** Where the relay stopped: the last published event's transaction id and position. */
+/** Position of the relay: the transaction id and position of the last published event. */
 export interface RelayCheckpoint {
   transactionId: bigint;
   position: bigint;
@@ -57,7 +57,7 @@ export class GrantEventStore {
     return { version: events.at(-1)?.version ?? 0, events };
   }
 
-  /** The active grant of a (user, client) pair, if any. */
+  /** Finds the active grant of a (user, client) pair. */
   async findActiveGrantId(userId: string, clientId: string): Promise<string | undefined> {
     const rows: Array<{ grant_id: string }> = await this.dataSource.query(
       'SELECT grant_id FROM active_grant_pairs WHERE user_id = $1 AND client_id = $2',
@@ -124,7 +124,7 @@ export class GrantEventStore {
     return rows.map((row) => ({ ...toRecorded(row), transactionId: BigInt(row.transaction_id!) }));
   }
 
-  /** A grant's events with versions in [fromVersion, toVersion], oldest first. */
+  /** Reads a grant's events with versions in [fromVersion, toVersion], oldest first. */
   async readVersions(grantId: string, fromVersion: number, toVersion: number): Promise<RecordedGrantEvent[]> {
     const rows: EventRow[] = await this.dataSource.query(
       `SELECT ${eventColumns} FROM grant_events WHERE grant_id = $1 AND version BETWEEN $2 AND $3 ORDER BY version`,
