@@ -26,6 +26,8 @@ function testServerUrl(): URL {
 }
 
 export default async function globalSetup(): Promise<void> {
+  process.env.TEST_RUN_PID = String(process.pid);
+
   const client = new pg.Client({ connectionString: testServerUrl().toString(), connectionTimeoutMillis: 5000 });
   try {
     await client.connect();

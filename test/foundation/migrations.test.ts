@@ -2,10 +2,10 @@ import pg from 'pg';
 
 import { migrations } from '#persistence/migrations.js';
 import { prepareDatabase } from '#persistence/prepare-database.js';
-import { dropDatabase, testDatabasePrefix, testServerUrl } from '#testing/test-database.js';
+import { dropDatabase, testDatabaseName, testServerUrl } from '#testing/test-database.js';
 
 describe('when migrations run on a fresh database', () => {
-  const name = `${testDatabasePrefix}migrations_${Date.now().toString(36)}`;
+  const name = testDatabaseName('migrations');
   const url = testServerUrl();
   url.pathname = `/${name}`;
 

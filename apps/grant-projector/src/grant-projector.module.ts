@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 
 import { InfrastructureModule } from '#platform/infrastructure.module.js';
 
+import { ProjectionReadinessCheck } from './projection/projection-readiness.check.js';
 import { ProjectionModule } from './projection/projection.module.js';
 import { GRANT_PROJECTOR_CONFIG, type GrantProjectorConfig } from './config/grant-projector.config.js';
 
@@ -17,6 +18,7 @@ export class GrantProjectorModule {
           logLevel: config.LOG_LEVEL,
           databaseUrl: config.DATABASE_URL,
           kafkaBrokers: config.KAFKA_BROKERS,
+          readinessChecks: [ProjectionReadinessCheck],
         }),
         ProjectionModule,
       ],

@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 
 import { InfrastructureModule } from '#platform/infrastructure.module.js';
 
+import { AccountModule } from './account/account.module.js';
+import { AdminModule } from './admin/admin.module.js';
 import { GRANT_SERVICE_CONFIG, type GrantServiceConfig } from './config/grant-service.config.js';
 import { GrantsModule } from './grants/grants.module.js';
 import { RelayModule } from './relay/relay.module.js';
@@ -20,6 +22,8 @@ export class GrantServiceModule {
           kafkaBrokers: config.KAFKA_BROKERS,
         }),
         GrantsModule,
+        AccountModule,
+        AdminModule,
         RelayModule,
       ],
       providers: [{ provide: GRANT_SERVICE_CONFIG, useValue: config }],

@@ -6,4 +6,7 @@
 export const developmentDefaults: Readonly<Record<string, string>> = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/offline_grants',
   KAFKA_BROKERS: '127.0.0.1:9092',
+  TOKEN_KEY_ENCRYPTION_KEY: 'nlMKIJvlb8PZudx5yFha2ir/KQQzko6Y14WHss++3iQ=',
+  BOOTSTRAP_CLIENT_ID: 'bootstrap-service',
+  BOOTSTRAP_CLIENT_SECRET: 'development-bootstrap-secret-change-me',
 };

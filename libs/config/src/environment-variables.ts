@@ -57,3 +57,22 @@ export const commonVariables = {
   DATABASE_URL: databaseUrlVariable,
   KAFKA_BROKERS: kafkaBrokersVariable,
 };
+
+/** A Kafka topic name: 1 to 249 letters, digits, '.', '_' or '-', and neither '.' nor '..'. */
+export const kafkaTopicVariable = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,249}$/, { error: 'must be a Kafka topic name: 1 to 249 letters, digits, ".", "_" or "-"' })
+  .refine((topic) => topic !== '.' && topic !== '..', { error: 'must be a Kafka topic name other than "." and ".."' });
+
+/** A whole number from `minimum` to `maximum`, written in decimal; `unit` names what it counts in the error. */
+export function integerVariable(minimum: number, maximum: number, unit: string) {
+  const expected = `must be a whole number of ${unit} from ${minimum} to ${maximum}`;
+  return z
+    .string()
+    .regex(/^\d{1,15}$/, { error: expected })
+    .transform(Number)
+    .refine((value) => value >= minimum && value <= maximum, { error: expected });
+}
+
+/** `true` or `false`. */
+export const booleanVariable = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true');

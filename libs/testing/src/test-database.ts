@@ -6,6 +6,15 @@ import { prepareDatabase } from '#persistence/prepare-database.js';
 /** Prefix of every database the tests create; global teardown drops the ones left behind. */
 export const testDatabasePrefix = 'og_test_';
 
+/**
+ * Names the databases of one Jest run after the pid of the process that runs global setup, so that
+ * teardown drops its own run's databases and those of dead runs, never those of a run still going.
+ */
+export function testDatabaseName(label: string): string {
+  const run = process.env.TEST_RUN_PID ?? process.pid;
+  return `${testDatabasePrefix}${run}_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+}
+
 export interface TestDatabase {
   url: string;
   name: string;
@@ -19,7 +28,7 @@ export function testServerUrl(): URL {
 
 /** Creates a fresh, migrated database for one test file. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const name = `${testDatabasePrefix}${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  const name = testDatabaseName(label);
   const url = testServerUrl();
   url.pathname = `/${name}`;
   await prepareDatabase(url.toString());

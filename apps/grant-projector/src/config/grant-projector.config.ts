@@ -1,9 +1,19 @@
-import { commonVariables, portVariable } from '#config/environment-variables.js';
+import { z } from 'zod';
+
+import { commonVariables, integerVariable, kafkaTopicVariable, portVariable } from '#config/environment-variables.js';
 import { loadConfig } from '#config/load-config.js';
+import { grantEventsDeadLetterTopic, grantEventsTopic } from '#grant-events/grant-events-topic.js';
 
 export const grantProjectorVariables = {
   ...commonVariables,
   GRANT_PROJECTOR_PORT: portVariable.default(3002),
+  GRANT_EVENTS_TOPIC: kafkaTopicVariable.default(grantEventsTopic),
+  GRANT_EVENTS_DLQ_TOPIC: kafkaTopicVariable.default(grantEventsDeadLetterTopic),
+  GRANT_PROJECTOR_GROUP_ID: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, { error: 'must be a Kafka consumer group id: 1 to 255 printable ASCII characters without spaces' })
+    .default('grant-projector'),
+  PROJECTOR_MAX_ATTEMPTS: integerVariable(1, 100, 'attempts').default(5),
 };
 
 export type GrantProjectorConfig = ReturnType<typeof loadGrantProjectorConfig>;

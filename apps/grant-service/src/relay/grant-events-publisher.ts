@@ -1,0 +1,78 @@
+import type { Kafka, Producer } from 'kafkajs';
+
+import { encodeGrantEvent } from '#grant-events/grant-event-codec.js';
+import type { RecordedGrantEvent } from '#grant-events/grant-event-message.js';
+
+export interface GrantEventsPublisherSettings {
+  topic: string;
+  partitions: number;
+}
+
+/**
+ * Sends recorded grant events to the topic with an idempotent producer and acks from every in-sync
+ * replica. A failed send discards the producer, so that the retry starts with a new producer id
+ * instead of sequence numbers the broker may no longer accept.
+ */
+export class GrantEventsPublisher {
+  private producer: Producer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly settings: GrantEventsPublisherSettings,
+  ) {}
+
+  /**
+   * Creates the topic with infinite retention when it is missing; returns false when it already
+   * existed, in which case its partitions and settings are left as they are.
+   */
+  async ensureTopic(): Promise<boolean> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: this.settings.topic,
+            numPartitions: this.settings.partitions,
+            configEntries: [{ name: 'retention.ms', value: '-1' }],
+          },
+        ],
+      });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Sends `events` in order and resolves once the broker acknowledged all of them. */
+  async publish(events: readonly RecordedGrantEvent[]): Promise<void> {
+    try {
+      const producer = await this.connectedProducer();
+      await producer.send({ topic: this.settings.topic, acks: -1, messages: events.map(encodeGrantEvent) });
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    if (this.producer !== undefined) return this.producer;
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // kafkajs retries an idempotent send forever by default; a bounded retry lets the relay
+      // notice an outage, log it and back off, and lets shutdown finish while the broker is away.
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    this.producer = producer;
+    await producer.connect();
+    return producer;
+  }
+}
