@@ -91,7 +91,7 @@ export function rowAtVersion(dataSource: DataSource, grantId: string, version: n
   };
 }
 
-/** Whether `groupId` committed the latest offset of every partition of `topic`. */
+/** Returns whether `groupId` committed the latest offset of every partition of `topic`. */
 export async function committedToEnd(topic: string, groupId: string, brokers?: string[]): Promise<boolean> {
   const admin = kafkaClient(brokers).admin();
   await admin.connect();
@@ -107,7 +107,7 @@ export async function committedToEnd(topic: string, groupId: string, brokers?: s
   }
 }
 
-/** Messages ever produced to `topic`: the sum of its partitions' latest offsets. */
+/** Counts the messages in `topic`, partition by partition from the earliest to the latest offset. */
 export async function messageCount(topic: string): Promise<number> {
   const admin = kafkaClient().admin();
   await admin.connect();

@@ -25,7 +25,7 @@ function eventIds(events: readonly RecordedGrantEvent[]): string[] {
   return events.map((recorded) => recorded.eventId);
 }
 
-/** How often each event id occurs among `messages`. */
+/** Counts how often each event id occurs among `messages`. */
 function occurrences(messages: readonly ReadMessage[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const message of messages) counts.set(message.headers.ce_id, (counts.get(message.headers.ce_id) ?? 0) + 1);
@@ -54,7 +54,7 @@ describe('when the relay publishes a grant lifecycle', () => {
     await database?.drop();
   });
 
-  it('publishes CloudEvents keyed by grant id in stream order', async () => {
+  it('publishes keyed CloudEvents in stream order', async () => {
     const streams = GrantStreams.over(dataSource);
     const grantId = randomUUID();
     const recorded = [
@@ -119,7 +119,7 @@ describe('when the relay publishes a grant lifecycle', () => {
     expect(checkpoint.position).toBe(recorded[0].position.toString());
   });
 
-  it('reports published events and leadership in metrics', async () => {
+  it('exposes publish and leader metrics', async () => {
     const text = await (await fetch(`${service.url}/metrics`)).text();
 
     expect(text).toMatch(/^grant_relay_events_published_total \d+/m);
@@ -150,14 +150,14 @@ describe('when many transactions append concurrently', () => {
     await database?.drop();
   });
 
-  it('publishes every event once and in stream order', async () => {
+  it('publishes every event once, in order', async () => {
     const streams = GrantStreams.over(dataSource);
     const grantIds: string[] = Array.from({ length: 200 }, () => randomUUID());
     const recorded: RecordedGrantEvent[] = [];
 
     // Eight grants are created in transactions that stay open while the others commit: those
     // events take lower positions than events that commit before them.
-    const held = grantIds.slice(0, 8).map((grantId) => {
+    const heldTransactions = grantIds.slice(0, 8).map((grantId) => {
       const { store, release } = heldOpenStore(dataSource);
       const appended = GrantStreams.over(dataSource);
       const created = new GrantStreams(store).create(grantId).then(async (events) => {
@@ -171,7 +171,7 @@ describe('when many transactions append concurrently', () => {
       const rows: Array<{ count: string }> = await dataSource.query(
         "SELECT count(*) AS count FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'",
       );
-      return Number(rows[0].count) === held.length;
+      return Number(rows[0].count) === heldTransactions.length;
     });
 
     const committedWhileHeld: bigint[] = [];
@@ -184,17 +184,17 @@ describe('when many transactions append concurrently', () => {
         recorded.push(...created);
         recorded.push(...(await streams.changeScopes(grantId, ['offline_access', 'profile'])));
         if (index % 2 === 0) recorded.push(...(await streams.revoke(grantId)));
-        if (index === Math.floor(others.length / 2)) held.slice(0, 4).forEach((transaction) => transaction.release());
+        if (index === Math.floor(others.length / 2)) heldTransactions.slice(0, 4).forEach((transaction) => transaction.release());
       }
     });
     await Promise.all(workers);
-    held.forEach((transaction) => transaction.release());
-    await Promise.all(held.map((transaction) => transaction.created));
+    heldTransactions.forEach((transaction) => transaction.release());
+    await Promise.all(heldTransactions.map((transaction) => transaction.created));
 
     const messages = await reader.waitForEvents(eventIds(recorded), 60_000);
 
     const heldPositions = recorded.filter((event) => grantIds.slice(0, 8).includes(event.grantId) && event.version === 1);
-    // The scenario holds: held events took positions below events that committed before them.
+    // The scenario holds: the held events took positions below events that committed before them.
     expect(heldPositions.every((event) => committedWhileHeld.some((position) => position > event.position))).toBe(true);
     expect(recorded.length).toBe(8 * 3 + 192 * 2 + 96);
     expect(messages).toHaveLength(recorded.length);
@@ -250,7 +250,7 @@ describe('when two relays share a database', () => {
     expect(second!.app.get(GrantEventRelay).isLeader).toBe(false);
   });
 
-  it('hands over to the other relay when the leader stops', async () => {
+  it('hands over when the leader stops', async () => {
     await first!.app.close();
     first = undefined;
     const standby = second!.app.get(GrantEventRelay);
@@ -267,7 +267,7 @@ describe('when two relays share a database', () => {
     expect(reader.messages).toHaveLength(40);
   });
 
-  it('takes the lock again after its lock connection dies', async () => {
+  it('retakes the lock after losing its connection', async () => {
     const relay = second!.app.get(GrantEventRelay);
     const terminated: Array<{ terminated: boolean }> = await dataSource.query(
       `SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity

@@ -58,8 +58,8 @@ export class GrantStreams {
 }
 
 /**
- * A store whose append transactions stay open, after their inserts, until `release` is called.
- * Their events take positions before later appends but commit after them.
+ * Returns a store whose append transactions stay open after their inserts until `release` is
+ * called. Their events take positions before later appends but commit after them.
  */
 export function heldOpenStore(dataSource: DataSource): { store: GrantEventStore; release: () => void } {
   let release!: () => void;

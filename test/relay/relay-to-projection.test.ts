@@ -41,7 +41,7 @@ describe('when a grant is created and revoked', () => {
     await database?.drop();
   });
 
-  it('publishes the creation and projects an active row', async () => {
+  it('projects a created grant as active', async () => {
     const grantId = randomUUID();
     const [created] = await GrantStreams.over(dataSource).create(grantId, ['offline_access', 'openid']);
 
@@ -54,7 +54,7 @@ describe('when a grant is created and revoked', () => {
     expect(row).toMatchObject({ status: 'active', scopes: ['offline_access', 'openid'], version: 1, position: created.position.toString() });
   });
 
-  it('publishes the revocation and projects a revoked row', async () => {
+  it('projects a revoked grant as revoked', async () => {
     const streams = GrantStreams.over(dataSource);
     const grantId = randomUUID();
     await streams.create(grantId);

@@ -50,15 +50,15 @@ export class TopicReader {
     return reader;
   }
 
-  /** The messages whose ce_id is in `eventIds`, once each of them arrived at least once. */
+  /** Waits until each of `eventIds` arrived at least once, and returns the messages that carry them. */
   async waitForEvents(eventIds: readonly string[], timeoutMs = 30_000): Promise<ReadMessage[]> {
-    const wanted = new Set(eventIds);
+    const expected = new Set(eventIds);
     return waitFor(
       () => {
-        const seen = new Set(this.messages.map((message) => message.headers.ce_id).filter((id) => wanted.has(id)));
-        return seen.size === wanted.size ? this.messages.filter((message) => wanted.has(message.headers.ce_id)) : undefined;
+        const seen = new Set(this.messages.map((message) => message.headers.ce_id).filter((id) => expected.has(id)));
+        return seen.size === expected.size ? this.messages.filter((message) => expected.has(message.headers.ce_id)) : undefined;
       },
-      { timeoutMs, description: `${wanted.size} events on the topic` },
+      { timeoutMs, description: `${expected.size} events on the topic` },
     );
   }
 
@@ -67,7 +67,7 @@ export class TopicReader {
   }
 }
 
-/** A client of the test broker, or of `brokers` when a test runs a broker of its own. */
+/** Creates a client of the test broker, or of `brokers` when a test runs a broker of its own. */
 export function kafkaClient(brokers: string[] = testKafkaBrokers()) {
   return createKafkaClient({ clientId: uniqueName('test'), brokers });
 }

@@ -109,7 +109,7 @@ describe('when clients are registered and authenticate', () => {
       expect(await response.json()).toMatchObject({ status: 400, code: 'client.invalid_input', field });
     });
 
-    it('rejects a taken client id, a form body, the bootstrap deletion and a caller without the scope', async () => {
+    it('rejects conflicts, forms and outsiders', async () => {
       await admin('POST', '/v1/clients', { client_id: 'taken', name: 'First' });
       const taken = await admin('POST', '/v1/clients', { client_id: 'taken', name: 'Second' });
       expect(taken.status).toBe(409);

@@ -66,9 +66,13 @@ describe('when an offline token lives through its grant', () => {
     expect(await refused.json()).toEqual({ error: 'invalid_grant', error_description: `grant ${grant.grantId} of the refresh token is revoked` });
     expect(await service.introspect(client, issued.refresh_token)).toEqual({ active: false });
     expect(await service.introspect(client, body.access_token)).toEqual({ active: false });
+
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/token_service_token_requests_total\{grant_type="refresh_token",outcome="issued"\} [1-9]/);
+    expect(metrics).toMatch(/token_service_token_requests_total\{grant_type="refresh_token",outcome="invalid_grant"\} [1-9]/);
   });
 
-  it('revokes the grant through the grant service when the client revokes its refresh token', async () => {
+  it('revokes the grant on token revocation', async () => {
     const grant = await grants.insertActiveGrant({ clientId: client.clientId });
     const issued = await service.issueOfflineToken(grant.grantId);
     expect((await service.introspect(client, issued.refresh_token)).active).toBe(true);
@@ -127,7 +131,7 @@ describe('when an offline token lives through its grant', () => {
   describe('when issuance waits for the projection', () => {
     it('answers 503 with Retry-After while the projection is behind min_position, then 200', async () => {
       const grant = await grants.insertActiveGrant({ clientId: client.clientId, position: 5n });
-      // The event store holds a later event of this grant that the projection has not applied yet.
+      // The event store contains a later event of this grant that the projection has not applied yet.
       await grants.query(
         `INSERT INTO grant_events (position, event_id, grant_id, version, type, data, metadata, recorded_at)
          VALUES (7, gen_random_uuid(), $1, 2, 'GrantScopesChanged', '{}', '{}', now())`,
@@ -136,7 +140,8 @@ describe('when an offline token lives through its grant', () => {
       // Published and applied as far as the freshness monitor is concerned.
       await grants.query(
         `INSERT INTO relay_checkpoints (relay_name, transaction_id, position)
-         SELECT 'grant-events', transaction_id, position FROM grant_events WHERE position = 7`,
+         SELECT $1, transaction_id, position FROM grant_events WHERE position = 7`,
+        [service.config.RELAY_NAME],
       );
 
       const behind = await service.requestOfflineToken({ grant_id: grant.grantId, min_position: '7' });

@@ -1,15 +1,12 @@
 import { decodeProtectedHeader } from 'jose';
 import { DataSource } from 'typeorm';
 
-import { ConfigError } from '#config/config-error.js';
 import { developmentDefaults } from '#config/development-defaults.js';
 import { dataSourceOptions } from '#persistence/data-source-options.js';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.js';
 
 import { runKeyCommand } from '../../apps/token-service/src/keys/key.cli.js';
 import { SigningKeyStore } from '../../apps/token-service/src/keys/signing-key-store.js';
-import { loadTokenServiceConfig } from '../../apps/token-service/src/config/token-service.config.js';
-import { testEnvironment } from '#testing/test-apps.js';
 
 import { TestClock } from './support/test-clock.js';
 import { GrantProjectionFixtures, TokenServiceUnderTest } from './support/token-service-harness.js';
@@ -204,16 +201,31 @@ describe('when signing keys are created, rotated and restarted', () => {
     await stop(service);
   });
 
-  it('rejects a development secret left unset in production', () => {
-    const environment = testEnvironment(database.url, {
-      NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://db.internal:5432/grants',
-      KAFKA_BROKERS: 'kafka.internal:9092',
-    });
-    expect(() => loadTokenServiceConfig(environment)).toThrow(ConfigError);
-    expect(() => loadTokenServiceConfig(environment)).toThrow(/TOKEN_KEY_ENCRYPTION_KEY is missing/);
-    expect(() => loadTokenServiceConfig({ ...environment, BOOTSTRAP_CLIENT_SECRET: developmentDefaults.BOOTSTRAP_CLIENT_SECRET })).toThrow(
-      /BOOTSTRAP_CLIENT_SECRET still has its development value/,
-    );
+  it('starts with a signing key when the keys command rotated first', async () => {
+    const empty = await createTestDatabase('token_keys_empty');
+    const dataSource = new DataSource(dataSourceOptions({ databaseUrl: empty.url, applicationName: 'token-keys-empty-test', poolSize: 1 }));
+    await dataSource.initialize();
+    try {
+      const store = new SigningKeyStore(dataSource, Buffer.from(developmentDefaults.TOKEN_KEY_ENCRYPTION_KEY, 'base64'));
+      const output = { out: () => undefined, error: () => undefined };
+      const config = { TOKEN_SIGNING_ALG: 'EdDSA' as const, TOKEN_KEY_PUBLISH_DELAY_SECONDS: 600 };
+      expect(await runKeyCommand(['rotate'], store, config, new TestClock(), output)).toBe(0);
+      const [next] = await store.load();
+      expect(next.state).toBe('next');
+
+      const service = await TokenServiceUnderTest.start({ databaseUrl: empty.url });
+      try {
+        const client = await service.createClient();
+        const grant = await new GrantProjectionFixtures(empty.url).insertActiveGrant({ clientId: client.clientId });
+        const issued = await service.issueOfflineToken(grant.grantId);
+        expect(kidOf(issued.refresh_token)).not.toBe(next.kid);
+        expect((await jwks(service)).keys.map((key) => key.kid)).toEqual(expect.arrayContaining([next.kid, kidOf(issued.refresh_token)]));
+      } finally {
+        await service.close();
+      }
+    } finally {
+      await dataSource.destroy();
+      await empty.drop();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { AccountModule } from './account/account.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { GRANT_SERVICE_CONFIG, type GrantServiceConfig } from './config/grant-service.config.js';
 import { GrantsModule } from './grants/grants.module.js';
+import { GrantGrpcModule } from './grpc/grant-grpc.module.js';
 import { RelayModule } from './relay/relay.module.js';
 
 @Module({})
@@ -25,6 +26,7 @@ export class GrantServiceModule {
         AccountModule,
         AdminModule,
         RelayModule,
+        GrantGrpcModule,
       ],
       providers: [{ provide: GRANT_SERVICE_CONFIG, useValue: config }],
       exports: [GRANT_SERVICE_CONFIG],

@@ -81,7 +81,7 @@ export class TokenServiceModule {
         { provide: TOKEN_SERVICE_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         ...sharedProviders,
-        // /oauth/* answers OAuth errors, everything else problem details through the shared filter.
+        // /oauth/* returns OAuth errors, every other path problem details through the shared filter.
         { provide: PROBLEM_MAPPERS, useValue: [tokenServiceProblemMapper] },
         ProblemDetailsFilter,
         { provide: APP_FILTER, useClass: TokenServiceExceptionFilter },

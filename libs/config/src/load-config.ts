@@ -21,13 +21,20 @@ export function loadConfig<Shape extends z.ZodRawShape>(
   }
 
   if (environment.NODE_ENV === 'production') {
+    // A variable with a development value must be set explicitly in production, because a built-in
+    // default would otherwise bring the development value back silently.
     const leftAtDefault = Object.keys(shape).filter(
-      (name) => developmentDefaults[name] !== undefined && environment[name] === developmentDefaults[name],
+      (name) =>
+        developmentDefaults[name] !== undefined && (environment[name] === undefined || environment[name] === developmentDefaults[name]),
     );
     if (leftAtDefault.length > 0) {
       throw new ConfigError(
         appName,
-        leftAtDefault.map((name) => `${name} still has its development value from .env.example; set a production value`),
+        leftAtDefault.map((name) =>
+          environment[name] === undefined
+            ? `${name} is missing; production needs an explicit value`
+            : `${name} still has its development value from .env.example; set a production value`,
+        ),
       );
     }
   }

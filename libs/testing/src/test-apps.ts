@@ -14,6 +14,9 @@ export function testEnvironment(databaseUrl: string, extra: Record<string, strin
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    // Free ports, so that several apps of one test run side by side.
+    GRANT_SERVICE_GRPC_PORT: '0',
+    TOKEN_SERVICE_GRPC_PORT: '0',
     ...extra,
   };
 }

@@ -15,13 +15,13 @@ export interface RecordedRevocation {
 /**
  * TEST DOUBLE standing in for the grant service's `DELETE /v1/grants/{grant_id}` until the real
  * service and its projector run in these tests. It verifies the bearer token the way the grant
- * service does (JWKS of the token service, issuer, audience, typ at+jwt, scope grants:admin),
- * records each call, and marks the `grants` projection row revoked, as the relay and projector
- * would, so that later refreshes see the revocation.
+ * service does: JWKS of the token service, issuer, audience, typ at+jwt and scope grants:admin.
+ * It records each call and marks the `grants` projection row revoked, as the relay and projector
+ * would, so that later refreshes find the revocation.
  */
 export class GrantServiceStandIn {
   readonly revocations: RecordedRevocation[] = [];
-  /** When set, every request is answered with this status instead, to simulate an outage. */
+  /** When set, the stand-in returns this status to every request, to simulate an outage. */
   failWithStatus: number | undefined;
   private server: http.Server | undefined;
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
@@ -32,7 +32,7 @@ export class GrantServiceStandIn {
     private readonly audience = 'offline-grants-api',
   ) {}
 
-  /** Where the token service publishes its JWKS; set once the token service has started. */
+  /** Points token verification at the token service's JWKS; call it once that service has started. */
   useTokenService(url: string): void {
     this.jwks = createRemoteJWKSet(new URL(`${url}/.well-known/jwks.json`));
   }

@@ -4,7 +4,11 @@ import pg from 'pg';
 
 import { ClientRegistry } from '../../../apps/token-service/src/clients/client-registry.js';
 import { type NewClient } from '../../../apps/token-service/src/clients/oauth-client.js';
-import { loadTokenServiceConfig } from '../../../apps/token-service/src/config/token-service.config.js';
+import {
+  loadTokenServiceConfig,
+  TOKEN_SERVICE_CONFIG,
+  type TokenServiceConfig,
+} from '../../../apps/token-service/src/config/token-service.config.js';
 import { ProjectionFreshness } from '../../../apps/token-service/src/freshness/projection-freshness.js';
 import { TokenServiceModule } from '../../../apps/token-service/src/token-service.module.js';
 import { startHttpApp, type StartedHttpApp } from '#platform/start-http-app.js';
@@ -69,6 +73,10 @@ export class TokenServiceUnderTest {
     return this.started.url;
   }
 
+  get config(): TokenServiceConfig {
+    return this.started.app.get(TOKEN_SERVICE_CONFIG);
+  }
+
   get registry(): ClientRegistry {
     return this.started.app.get(ClientRegistry);
   }
@@ -103,7 +111,7 @@ export class TokenServiceUnderTest {
     return fetch(`${this.url}${path}`, { method: 'POST', headers, body: new URLSearchParams(fields).toString() });
   }
 
-  /** An access token of the bootstrap client with `scope`, from the client_credentials grant. */
+  /** Gets an access token of the bootstrap client with `scope` from the client_credentials grant. */
   async bootstrapAccessToken(scope: string): Promise<string> {
     const response = await this.postForm(
       '/oauth/token',

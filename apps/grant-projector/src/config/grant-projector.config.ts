@@ -8,6 +8,7 @@ export const grantProjectorVariables = {
   ...commonVariables,
   GRANT_PROJECTOR_PORT: portVariable.default(3002),
   GRANT_EVENTS_TOPIC: kafkaTopicVariable.default(grantEventsTopic),
+  GRANT_EVENTS_PARTITIONS: integerVariable(1, 1000, 'partitions').default(3),
   GRANT_EVENTS_DLQ_TOPIC: kafkaTopicVariable.default(grantEventsDeadLetterTopic),
   GRANT_PROJECTOR_GROUP_ID: z
     .string()

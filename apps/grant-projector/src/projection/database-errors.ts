@@ -1,8 +1,8 @@
 /**
  * SQLSTATE classes after which the same statement may succeed once the server or its
- * configuration is back: connection exception (08), invalid authorization (28), insufficient
- * resources (53), operator intervention such as a shutdown or a canceled statement (57) and
- * system error (58).
+ * configuration is back. They are connection exception (08), invalid authorization (28),
+ * insufficient resources (53), operator intervention such as a shutdown or a canceled statement
+ * (57), and system error (58).
  */
 const unavailableSqlStateClasses = new Set(['08', '28', '53', '57', '58']);
 
@@ -25,8 +25,9 @@ const connectionFailureMessages = [
 ];
 
 /**
- * Whether `error` says that the database could not serve the request, rather than that the data
- * is wrong. Such a failure is no fault of the message: it is retried until it passes, never parked.
+ * Returns whether `error` shows that the database could not serve the request, rather than that
+ * the data is wrong. Such a failure is no fault of the message, so it is retried until it passes
+ * and never parked.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

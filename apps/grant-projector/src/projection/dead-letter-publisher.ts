@@ -1,6 +1,8 @@
 import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 
-/** Where a parked message came from and why it was parked. */
+import { ensureTopic } from '#messaging/ensure-topic.js';
+
+/** Origin of a parked message and the reason it was parked. */
 export interface ParkedMessageOrigin {
   topic: string;
   partition: number;
@@ -20,7 +22,7 @@ export const deadLetterHeaders = {
   error: 'dlq_error',
 } as const;
 
-/** Longest error text kept in the dlq_error header. */
+/** Maximum length of the error text in the dlq_error header. */
 const maxErrorHeaderLength = 1000;
 
 /** Produces messages that cannot be applied to the dead-letter topic, unchanged apart from added headers. */
@@ -32,18 +34,9 @@ export class DeadLetterPublisher {
     private readonly topic: string,
   ) {}
 
-  /** Creates the dead-letter topic with infinite retention when it is missing. */
+  /** Creates the dead-letter topic, with one partition and infinite retention, when it is missing. */
   async ensureTopic(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
-      });
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    await ensureTopic(this.kafka, { topic: this.topic, partitions: 1 });
   }
 
   /** Sends `message` with its key, value and headers plus headers naming its origin; resolves once acknowledged. */

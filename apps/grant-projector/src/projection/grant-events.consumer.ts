@@ -2,6 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 
 import { decodeGrantEvent, GrantEventDecodeError } from '#grant-events/grant-event-codec.js';
+import { ensureTopic } from '#messaging/ensure-topic.js';
 import { InjectKafka, type Kafka } from '#messaging/kafka.module.js';
 
 import { GRANT_PROJECTOR_CONFIG, type GrantProjectorConfig } from '../config/grant-projector.config.js';
@@ -24,7 +25,7 @@ const attemptBackoff = { firstMs: 200, maxMs: 5000 };
 
 /**
  * Partitions hold disjoint sets of grants, so batches of different partitions never wait for each
- * other's row locks; handling three at once overlaps their database round trips.
+ * other's row locks. Handling three at once overlaps their database round trips.
  */
 const partitionsConsumedConcurrently = 3;
 
@@ -71,8 +72,8 @@ function headerText(message: KafkaMessage, name: string): string | undefined {
  *
  * Failure policy: a message that cannot be decoded is parked on the dead-letter topic at once,
  * because decoding gives the same result every time. A message whose application fails for another
- * reason is tried PROJECTOR_MAX_ATTEMPTS times with growing pauses, then parked. A database that
- * cannot be reached is no fault of the message: the partition waits and retries until it answers.
+ * reason is tried PROJECTOR_MAX_ATTEMPTS times with growing pauses, then parked. An unavailable
+ * database is no fault of the message, so the partition waits and retries until it is back.
  */
 @Injectable()
 export class GrantEventsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -86,7 +87,7 @@ export class GrantEventsConsumer implements OnApplicationBootstrap, BeforeApplic
   private readonly wakeUps = new Set<() => void>();
   /** When the consumer first crashed since it last joined its group. */
   private crashedSince: number | undefined;
-  /** When the current database outage started; undefined while the database answers. */
+  /** Start of the current database outage; undefined while the database is available. */
   private databaseDownSince: number | undefined;
 
   constructor(
@@ -140,6 +141,11 @@ export class GrantEventsConsumer implements OnApplicationBootstrap, BeforeApplic
   }
 
   private async connectAndRun(): Promise<void> {
+    // The relay creates the topic too; whichever app starts first does it, with the same settings.
+    const created = await ensureTopic(this.kafka, { topic: this.config.GRANT_EVENTS_TOPIC, partitions: this.config.GRANT_EVENTS_PARTITIONS });
+    if (created) {
+      this.logger.log({ topic: this.config.GRANT_EVENTS_TOPIC, partitions: this.config.GRANT_EVENTS_PARTITIONS }, 'Projector created the topic');
+    }
     await this.deadLetters.ensureTopic();
 
     const consumer = this.kafka.consumer({ groupId: this.config.GRANT_PROJECTOR_GROUP_ID, allowAutoTopicCreation: false });
@@ -347,7 +353,7 @@ export class GrantEventsConsumer implements OnApplicationBootstrap, BeforeApplic
 
   private databaseAnswered(): void {
     if (this.databaseDownSince === undefined) return;
-    this.logger.log({ outageMs: Date.now() - this.databaseDownSince }, 'Projection database answers again; the consumer continues');
+    this.logger.log({ outageMs: Date.now() - this.databaseDownSince }, 'Projection database is available again; the consumer continues');
     this.databaseDownSince = undefined;
   }
 

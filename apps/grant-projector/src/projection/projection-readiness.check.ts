@@ -15,9 +15,9 @@ export interface PartitionLag {
 }
 
 /**
- * Readiness of the projection: the consumer is starting or running, and its lag in messages, the
- * latest offsets minus the group's committed ones, is reported beside that state. The lag does not
- * fail the check, because a projector catching up is working as intended.
+ * Readiness of the projection: the consumer is starting or running. While it runs, its lag in
+ * messages, the latest offsets minus the group's committed ones, is reported beside that state. The
+ * lag does not fail the check, because a projector catching up is working as intended.
  */
 @Injectable()
 export class ProjectionReadinessCheck implements ReadinessCheck {
@@ -36,9 +36,9 @@ export class ProjectionReadinessCheck implements ReadinessCheck {
       .check('projection')
       .attempt(async () => {
         const state = this.consumer.state;
-        if (state !== 'starting' && state !== 'running') {
-          throw new Error(`the grant-events consumer is ${state}, not running`);
-        }
+        if (state === 'starting') return { consumer: state };
+        if (state !== 'running') throw new Error(`the grant-events consumer is ${state}, not running`);
+
         const partitions = await this.lag();
         return { consumer: state, lagMessages: partitions.reduce((sum, entry) => sum + entry.lagMessages, 0), partitions };
       })

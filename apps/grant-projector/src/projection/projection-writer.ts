@@ -6,7 +6,7 @@ import { GrantEventStore } from '#persistence/grant-event-store.js';
 
 import { applyToGrantRow, type GrantRow, type ProjectableGrantEvent } from './grant-row.js';
 
-/** What one call of `ProjectionWriter.apply` did. */
+/** Result of one `ProjectionWriter.apply` call, counted in events. */
 export interface ProjectionOutcome {
   /** Events of the input applied to their rows. */
   applied: number;
@@ -60,8 +60,8 @@ export class ProjectionWriter {
 
   /**
    * Applies `events` in one transaction, in version order per grant. An event at or below its
-   * row's version is a duplicate and skipped. An event beyond the next version first applies the
-   * missing versions, read from the event store; when the store lacks them too, it raises
+   * row's version is a duplicate and skipped. Before an event beyond the next version, the missing
+   * versions are read from the event store and applied. When the store lacks them too, this raises
    * ProjectionGapError and writes nothing.
    */
   async apply(events: readonly ProjectableGrantEvent[]): Promise<ProjectionOutcome> {
@@ -107,7 +107,7 @@ export class ProjectionWriter {
   }
 }
 
-/** The events of each grant, sorted by version; the sort is stable, so duplicates keep their order. */
+/** Groups events by grant, each group sorted by version. The sort is stable, so duplicates keep their order. */
 function groupByGrant(events: readonly ProjectableGrantEvent[]): Map<string, ProjectableGrantEvent[]> {
   const streams = new Map<string, ProjectableGrantEvent[]>();
   for (const event of events) {

@@ -1,6 +1,7 @@
 import { booleanVariable, commonVariables, integerVariable, kafkaTopicVariable, portVariable } from '#config/environment-variables.js';
 import { loadConfig } from '#config/load-config.js';
 import { grantEventsTopic } from '#grant-events/grant-events-topic.js';
+import { grpcPortVariable } from '#grpc/grpc-port-variable.js';
 
 import { accountVariables } from '../account/account.variables.js';
 import { adminRevocationVariables } from '../admin/admin.variables.js';
@@ -12,6 +13,8 @@ export const grantServiceVariables = {
   ...adminRevocationVariables,
   ...grantApiVariables,
   GRANT_SERVICE_PORT: portVariable.default(3000),
+  /** Port of the gRPC grant API, bound to HTTP_HOST; 0 picks a free port. */
+  GRANT_SERVICE_GRPC_PORT: grpcPortVariable.default(50051),
   // The relay: publishes committed grant events from the event store to Kafka.
   GRANT_EVENTS_TOPIC: kafkaTopicVariable.default(grantEventsTopic),
   GRANT_EVENTS_PARTITIONS: integerVariable(1, 1000, 'partitions').default(3),

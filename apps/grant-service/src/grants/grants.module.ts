@@ -61,5 +61,7 @@ import { RevokeGrantHttpController } from './revoke-grant/revoke-grant.http.cont
     IdempotencyRecords,
     IdempotencyInterceptor,
   ],
+  // The gRPC edge authenticates and records idempotency keys with the same instances.
+  exports: [AccessTokenVerifier, IdempotencyRecords],
 })
 export class GrantsModule {}

@@ -2,11 +2,7 @@ import type { Kafka, Producer } from 'kafkajs';
 
 import { encodeGrantEvent } from '#grant-events/grant-event-codec.js';
 import type { RecordedGrantEvent } from '#grant-events/grant-event-message.js';
-
-export interface GrantEventsPublisherSettings {
-  topic: string;
-  partitions: number;
-}
+import { ensureTopic, type TopicSettings } from '#messaging/ensure-topic.js';
 
 /**
  * Sends recorded grant events to the topic with an idempotent producer and acks from every in-sync
@@ -18,30 +14,12 @@ export class GrantEventsPublisher {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly settings: GrantEventsPublisherSettings,
+    private readonly settings: TopicSettings,
   ) {}
 
-  /**
-   * Creates the topic with infinite retention when it is missing; returns false when it already
-   * existed, in which case its partitions and settings are left as they are.
-   */
-  async ensureTopic(): Promise<boolean> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      return await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: this.settings.topic,
-            numPartitions: this.settings.partitions,
-            configEntries: [{ name: 'retention.ms', value: '-1' }],
-          },
-        ],
-      });
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+  /** Creates the topic when it is missing; returns false when it already existed. */
+  ensureTopic(): Promise<boolean> {
+    return ensureTopic(this.kafka, this.settings);
   }
 
   /** Sends `events` in order and resolves once the broker acknowledged all of them. */

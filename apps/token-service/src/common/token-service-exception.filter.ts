@@ -7,10 +7,10 @@ import { OAuthError } from '../oauth/oauth-error.js';
 import { oauthErrorFor } from '../oauth/oauth-error-mapping.js';
 
 /**
- * The token service's one exception filter: /oauth/* answers with OAuth error JSON (RFC 6749
- * §5.2) and `Cache-Control: no-store`; every other path with problem details through the shared
- * ProblemDetailsFilter. It is global, so Fastify's own errors (body too large, malformed body,
- * no route) reach it too.
+ * The token service's one exception filter. Errors on /oauth/* become OAuth error JSON (RFC 6749
+ * §5.2) with `Cache-Control: no-store`, and errors on every other path become problem details
+ * through the shared ProblemDetailsFilter. It is global, so Fastify's own errors (body too large,
+ * malformed body, no route) reach it too.
  */
 @Catch()
 export class TokenServiceExceptionFilter implements ExceptionFilter {

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 
-import { ConfigError } from '#config/config-error.js';
 import { developmentDefaults } from '#config/development-defaults.js';
 import { commonVariables, integerVariable, kafkaTopicVariable, portVariable } from '#config/environment-variables.js';
 import { loadConfig } from '#config/load-config.js';
 
-/** An absolute http(s) URL without query or fragment; a trailing slash is removed. */
+/** Builds the schema of an absolute http(s) URL without query or fragment, and removes a trailing slash. */
 function baseUrlVariable(example: string) {
   const message = `must be an absolute http or https URL without query or fragment, such as ${example}`;
   return z
@@ -36,7 +35,7 @@ export const tokenServiceVariables = {
   ...commonVariables,
   TOKEN_SERVICE_PORT: portVariable.default(3001),
   /** The `iss` of every token and the base URL of the endpoints in the RFC 8414 metadata. */
-  TOKEN_ISSUER: baseUrlVariable('http://127.0.0.1:3001').default('http://127.0.0.1:3001'),
+  TOKEN_ISSUER: baseUrlVariable('http://127.0.0.1:3001').default(developmentDefaults.TOKEN_ISSUER),
   /** The `aud` of every access token (RFC 9068 §2.2). */
   TOKEN_ACCESS_TOKEN_AUDIENCE: z
     .string()
@@ -61,13 +60,13 @@ export const tokenServiceVariables = {
     .regex(/^[\x21-\x7e]{16,255}$/, { error: 'must be 16 to 255 visible ASCII characters' })
     .default(developmentDefaults.BOOTSTRAP_CLIENT_SECRET),
   /** Base URL of the grant service, which revokes grants (`DELETE /v1/grants/{grant_id}`). */
-  GRANT_SERVICE_URL: baseUrlVariable('http://127.0.0.1:3000').default('http://127.0.0.1:3000'),
+  GRANT_SERVICE_URL: baseUrlVariable('http://127.0.0.1:3000').default(developmentDefaults.GRANT_SERVICE_URL),
   GRANT_SERVICE_TIMEOUT_MS: integerVariable(100, 60_000, 'milliseconds').default(5000),
-  /** Above this, refresh and offline-token issuance answer 503 instead of trusting the projection. */
+  /** Above this, refresh and offline-token issuance return 503 instead of trusting the projection. */
   TOKEN_MAX_PROJECTION_STALENESS_SECONDS: integerVariable(1, 3600, 'seconds').default(5),
   TOKEN_FRESHNESS_INTERVAL_MS: integerVariable(100, 60_000, 'milliseconds').default(1000),
-  /** `relay_name` of the relay's row in relay_checkpoints. */
-  RELAY_NAME: z.string().min(1).max(255).default('grant-events'),
+  /** `relay_name` of the relay's row in relay_checkpoints; the relay names it after its topic, the default here. */
+  RELAY_NAME: z.string().min(1).max(255).optional(),
   GRANT_PROJECTOR_GROUP_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/, { error: 'must be a Kafka consumer group id: 1 to 249 letters, digits, ".", "_" or "-"' })
@@ -75,19 +74,15 @@ export const tokenServiceVariables = {
   GRANT_EVENTS_TOPIC: kafkaTopicVariable.default('grant-events'),
   /** How long offline-token issuance waits for the projection to reach `min_position`. */
   TOKEN_MIN_POSITION_WAIT_MS: integerVariable(0, 30_000, 'milliseconds').default(2000),
-  /** The last use of a grant is written at most once per this interval, so it bounds idle-timeout precision. */
+  /** Minimum time between two writes of a grant's last use, which also bounds the idle-timeout precision. */
   TOKEN_LAST_USED_WRITE_INTERVAL_SECONDS: integerVariable(1, 3600, 'seconds').default(60),
 };
-
-/** Variables whose default is a published development value, which production must override. */
-const secretsWithDevelopmentDefaults = ['TOKEN_KEY_ENCRYPTION_KEY', 'BOOTSTRAP_CLIENT_ID', 'BOOTSTRAP_CLIENT_SECRET'] as const;
 
 export type TokenServiceConfig = ReturnType<typeof loadTokenServiceConfig>;
 
 export function loadTokenServiceConfig(environment: Record<string, string | undefined> = process.env) {
   const config = loadConfig('token-service', tokenServiceVariables, environment);
-  rejectUnsetSecretsInProduction('token-service', Object.keys(tokenServiceVariables), environment);
-  return config;
+  return { ...config, RELAY_NAME: config.RELAY_NAME ?? config.GRANT_EVENTS_TOPIC };
 }
 
 const cliVariables = {
@@ -100,26 +95,9 @@ const cliVariables = {
 
 export type TokenCliConfig = ReturnType<typeof loadTokenCliConfig>;
 
-/** The variables the `client` and `keys` commands need, checked like the service's own. */
+/** Loads the variables that the `client` and `keys` commands need, checked like the service's own. */
 export function loadTokenCliConfig(commandName: string, environment: Record<string, string | undefined> = process.env) {
-  const config = loadConfig(commandName, cliVariables, environment);
-  rejectUnsetSecretsInProduction(commandName, Object.keys(cliVariables), environment);
-  return config;
-}
-
-/**
- * loadConfig rejects a development value that is set explicitly; an unset variable takes its
- * default, which is the same published value, so production must set each of these.
- */
-function rejectUnsetSecretsInProduction(appName: string, names: string[], environment: Record<string, string | undefined>): void {
-  if (environment.NODE_ENV !== 'production') return;
-  const unset = secretsWithDevelopmentDefaults.filter((name) => names.includes(name) && environment[name] === undefined);
-  if (unset.length > 0) {
-    throw new ConfigError(
-      appName,
-      unset.map((name) => `${name} is missing; its default is a development value that production must not use`),
-    );
-  }
+  return loadConfig(commandName, cliVariables, environment);
 }
 
 export const TOKEN_SERVICE_CONFIG = Symbol('TOKEN_SERVICE_CONFIG');

@@ -42,10 +42,11 @@ const metrics = {
 };
 
 /**
- * Measures, about once a second, how stale the `grants` projection may be: (a) the relay backlog,
- * the age of the first event after the relay checkpoint; (b) the projector's consumer lag on the
- * grant-events topic and how long the oldest uncommitted message has waited. Above
- * TOKEN_MAX_PROJECTION_STALENESS_SECONDS, refresh and issuance refuse to trust the projection.
+ * Measures, about once a second, how stale the `grants` projection may be. Part (a) is the relay
+ * backlog: the age of the first event after the relay checkpoint. Part (b) is the projector's
+ * consumer lag on the grant-events topic and how long the oldest uncommitted message has waited.
+ * Above TOKEN_MAX_PROJECTION_STALENESS_SECONDS, refresh and issuance reject requests instead of
+ * trusting the projection.
  *
  * Event ages use the injected clock. The age of the measurement uses the monotonic clock, so a
  * monitor that cannot measure (database or broker down) turns stale after the same bound.
@@ -70,8 +71,8 @@ export class ProjectionFreshness implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // The first measurement runs before the app serves, so readiness and refresh start informed;
-    // with the broker down it may take much longer, so the start waits only a bounded time.
+    // The first measurement runs before the app serves, so readiness and refresh start informed.
+    // With the broker down it can take much longer, so the start waits only a bounded time.
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([
       this.measureNow(),
@@ -182,9 +183,9 @@ export class ProjectionFreshness implements OnApplicationBootstrap, OnApplicatio
       // The first sample whose watermark passed `next` is when the oldest pending message was
       // first seen; earlier samples are no longer needed.
       const firstPending = samples.findIndex((sample) => sample.highWatermark > next);
-      const kept = samples.slice(firstPending);
-      this.samples.set(partition, kept);
-      behindMs = Math.max(behindMs, now.getTime() - kept[0].atMs);
+      const pending = samples.slice(firstPending);
+      this.samples.set(partition, pending);
+      behindMs = Math.max(behindMs, now.getTime() - pending[0].atMs);
     }
     return { projectorLagMessages: Number(lag), projectorBehindSeconds: behindMs / 1000 };
   }

@@ -5,8 +5,9 @@ import type { DataSource } from 'typeorm';
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from '../config/token-service.config.js';
 
 /**
- * Records when a grant was last used, for the idle timeout. The row is written at most once per
- * TOKEN_LAST_USED_WRITE_INTERVAL_SECONDS per grant, so a refresh usually writes nothing.
+ * Records when a grant was last used, for the idle timeout. The row is written only when the
+ * recorded use is older than TOKEN_LAST_USED_WRITE_INTERVAL_SECONDS, so most refreshes write
+ * nothing. Two instances that read the same old value may both write once.
  */
 @Injectable()
 export class GrantLastUsed {

@@ -2,8 +2,8 @@ import type { Actor } from '#grant-domain/actor.js';
 import type { RevokeReason } from '#grant-domain/revoke-reason.js';
 
 /**
- * Port to the grant service, which owns grants: the token service never changes the projection
- * itself, it asks for a RevokeGrant command.
+ * Port to the grant service, which owns grants. The token service never changes the projection
+ * itself but requests a RevokeGrant command.
  */
 export interface GrantRevoker {
   /** Revokes a grant; an unknown or already revoked grant counts as done. */

@@ -32,7 +32,7 @@ export class KeyRing implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.store.createFirstKeyIfNone(this.config.TOKEN_SIGNING_ALG, this.clock.now());
+    await this.store.ensureActiveKey(this.config.TOKEN_SIGNING_ALG, this.clock.now());
     await this.maintain();
     this.logger.log({ kids: this.keys.map((key) => key.kid), signingKid: this.signingKey().kid }, 'Signing keys loaded');
 
@@ -45,9 +45,9 @@ export class KeyRing implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The key that signs now: the newest `next` key whose activation time has passed, else the
-   * active key. A due `next` key signs at once, before its promotion is written, so instances
-   * switch at the same moment of their clocks; an instance whose clock runs behind keeps signing
+   * Returns the key that signs now: the newest `next` key whose activation time has passed, else
+   * the active key. A due `next` key signs at once, before its promotion is written, so instances
+   * switch at the same moment of their clocks. An instance whose clock runs behind keeps signing
    * with the active key, which is still published.
    */
   signingKey(): SigningKey {
@@ -62,13 +62,13 @@ export class KeyRing implements OnModuleInit, OnApplicationShutdown {
       void this.maintainInBackground();
       return due;
     }
-    if (!active) throw new Error('no signing key is active; restart the token service to create one');
+    if (!active) throw new Error('no signing key is active; run `npm run keys -- rotate` with TOKEN_KEY_PUBLISH_DELAY_SECONDS=0');
     return active;
   }
 
   /**
-   * The key with `kid`. An unknown kid waits for a reload, in case another instance rotated;
-   * reloads for unknown kids run at most once a second and concurrent requests share one.
+   * Returns the key with `kid`. An unknown kid waits for a reload, in case another instance
+   * rotated. Reloads for unknown kids run at most once a second, and concurrent requests share one.
    */
   async verificationKey(kid: string): Promise<SigningKey | undefined> {
     const known = this.keysByKid.get(kid);
@@ -77,7 +77,7 @@ export class KeyRing implements OnModuleInit, OnApplicationShutdown {
     return this.keysByKid.get(kid);
   }
 
-  /** The public keys for the JWKS (RFC 7517), next and retired keys included. */
+  /** Returns the public keys for the JWKS (RFC 7517), next and retired keys included. */
   publicJwks(): JWK[] {
     return this.keys.map((key) => key.publicJwk);
   }

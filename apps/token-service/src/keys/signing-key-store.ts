@@ -28,7 +28,7 @@ export class SigningKeyDecryptionError extends Error {
   }
 }
 
-/** Serialises key creation and promotion across instances (an arbitrary constant lock id). */
+/** Serializes key creation and promotion across instances (an arbitrary constant lock id). */
 const signingKeysLockId = 7_310_422_001;
 
 /**
@@ -41,7 +41,7 @@ export class SigningKeyStore {
     private readonly keyEncryptionKey: Buffer,
   ) {}
 
-  /** Every key, oldest first, decrypted and imported. */
+  /** Loads every key, oldest first, decrypted and imported. */
   async load(): Promise<SigningKey[]> {
     const rows: SigningKeyRow[] = await this.dataSource.query('SELECT * FROM signing_keys ORDER BY activates_at, created_at');
     return rows.map((row) => {
@@ -69,11 +69,14 @@ export class SigningKeyStore {
     });
   }
 
-  /** Creates an active key when the table is empty; concurrent first starts create only one. */
-  async createFirstKeyIfNone(algorithm: SigningAlgorithm, now: Date): Promise<void> {
+  /**
+   * Creates an active key when none is active: at the first start, or when the keys command added
+   * a `next` key before any service started. Concurrent starts create only one.
+   */
+  async ensureActiveKey(algorithm: SigningAlgorithm, now: Date): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [signingKeysLockId]);
-      const [{ count }]: Array<{ count: number }> = await manager.query('SELECT count(*)::int AS count FROM signing_keys');
+      const [{ count }]: Array<{ count: number }> = await manager.query(`SELECT count(*)::int AS count FROM signing_keys WHERE state = 'active'`);
       if (count === 0) await this.insert(manager, algorithm, 'active', now, now);
     });
   }

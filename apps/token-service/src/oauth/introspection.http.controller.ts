@@ -22,9 +22,9 @@ type IntrospectionResponse = { active: false } | ({ active: true } & Record<stri
 const inactive: IntrospectionResponse = { active: false };
 
 /**
- * Token introspection (RFC 7662). A client sees its own tokens; a client allowed the scope
- * tokens:introspect sees any. Every other token, and every token that fails the rules, is
- * `{"active":false}`, so the answer reveals nothing about tokens the caller may not see.
+ * Token introspection (RFC 7662). A client can introspect its own tokens, and a client allowed the
+ * scope tokens:introspect can introspect any. Every other token, and every token that fails the
+ * rules, returns `{"active":false}`, so the response reveals nothing about tokens of other clients.
  * Introspection changes nothing: an expired grant is revoked only when its token is refreshed.
  */
 @Controller('oauth')

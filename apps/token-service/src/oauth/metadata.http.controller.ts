@@ -38,7 +38,7 @@ export class MetadataHttpController {
     };
   }
 
-  /** Every published key: the next one before it signs, and retired ones while tokens they signed may be presented. */
+  /** Returns every published key: the next one before it signs, and retired ones while their tokens may be presented. */
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=60')
   jwks() {

@@ -6,8 +6,8 @@ import { TokenServiceError } from '../common/token-service-error.js';
 import { OAuthError } from './oauth-error.js';
 
 /**
- * Maps an error raised while serving /oauth/* to the OAuth error answered for it (RFC 6749 §5.2,
- * RFC 7009 §2.2.1), or undefined for an unexpected error, which the caller logs and answers 500.
+ * Maps an error raised while serving /oauth/* to its OAuth error (RFC 6749 §5.2, RFC 7009 §2.2.1).
+ * Returns undefined for an unexpected error, which the caller logs and returns as a 500.
  */
 export function oauthErrorFor(exception: unknown): OAuthError | undefined {
   if (exception instanceof OAuthError) return exception;

@@ -73,7 +73,7 @@ export class RefreshTokenGrant {
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresInSeconds, scope: access.claims.scope };
   }
 
-  /** A grant found past its lifetime is refused and also revoked, reason `expired`, through the grant service. */
+  /** Validates the token, and revokes a grant found past its lifetime through the grant service, reason `expired`. */
   private async validateOrRevokeExpired(refreshToken: string, client: OAuthClient, now: Date) {
     try {
       return await this.policy.validate(refreshToken, client, now);
@@ -82,7 +82,7 @@ export class RefreshTokenGrant {
         try {
           await this.revoker.revoke(error.grantId, 'expired', { type: 'system', id: 'token-service' });
         } catch {
-          // Already logged by the revoker; the refusal stands and the next attempt retries the revocation.
+          // The revoker has logged the failure. The rejection remains, and the next attempt retries the revocation.
         }
       }
       throw error;

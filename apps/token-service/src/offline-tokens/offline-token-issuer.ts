@@ -22,7 +22,7 @@ export interface IssuedOfflineToken {
 
 /**
  * Issues an offline refresh token, with a first access token, for an active grant that includes
- * offline_access; trusted callers such as an authorization server ask for it after consent.
+ * offline_access. Trusted callers such as an authorization server request it after consent.
  * Issuing counts as a use of the grant for its idle timeout.
  */
 @Injectable()

@@ -37,10 +37,11 @@ export function grantEndsAt(client: OAuthClient, grant: Pick<ProjectedGrant, 'cr
 }
 
 /**
- * The one predicate behind refresh, introspection and revocation checks: an offline refresh
- * token is usable only while its signature, type and issuer hold, it belongs to `client`, its
- * grant is active in the projection and matches it, and the grant is within the client's idle
- * timeout and maximum lifetime. Raises TokenServiceError with a `token.*` code otherwise.
+ * The one predicate behind refresh, introspection and revocation checks. An offline refresh token
+ * is usable only while its signature, type and issuer are valid and it belongs to `client`. Its
+ * grant must be active in the projection, match the token, include offline_access, and be within
+ * the client's idle timeout and maximum lifetime. Otherwise it raises TokenServiceError with a
+ * `token.*` code.
  */
 @Injectable()
 export class OfflineTokenPolicy {

@@ -65,7 +65,7 @@ export class TokenVerifier {
     return { header: verified.header, claims: claims as unknown as OfflineRefreshTokenClaims };
   }
 
-  /** Verifies an access token as RFC 9068 §4 asks, including its audience and expiry. */
+  /** Verifies an access token as RFC 9068 §4 requires, including its audience and expiry. */
   async verifyAccessToken(token: string): Promise<VerifiedToken<AccessTokenClaims>> {
     const verified = await this.verify(token, accessTokenType);
     const claims = verified.claims;

@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+/** Debian's Chromium; playwright-core drives it and never downloads a browser of its own. */
+export const chromiumPath = '/usr/bin/chromium';
+
+/**
+ * Chromium flags for tests. Without the background-networking, component-update and sync flags
+ * Chromium opens outbound connections on its own, which this environment refuses.
+ */
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Runs scripts/ensure-chromium.sh, which installs Debian's chromium package when it is missing. */
+export function ensureChromium(): void {
+  const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  execFileSync('bash', [path.join(projectRoot, 'scripts/ensure-chromium.sh')], { stdio: 'inherit', timeout: 600_000 });
+}
+
+/** A headless Chromium with a fresh profile, deleted again on close. */
+export interface TestBrowser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function launchTestBrowser(viewport = { width: 1280, height: 900 }): Promise<TestBrowser> {
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'og-chromium-'));
+  // Playwright passes the profile folder as --user-data-dir itself.
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+    viewport,
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
