@@ -59,6 +59,14 @@ describe('docker-compose.yml', () => {
       }
     });
 
+    it('reaches other services by their compose names', () => {
+      // An issuer is an identifier that clients on the host compare, so it may name 127.0.0.1.
+      const loopback = Object.entries(service.environment ?? {}).filter(
+        ([name, value]) => !name.endsWith('_ISSUER') && /127\.0\.0\.1|localhost/.test(String(value)),
+      );
+      expect(loopback).toEqual([]);
+    });
+
     it('publishes the port the app listens on', () => {
       const port = String(service.environment?.[portVariable]);
       expect(service.ports).toContain(`127.0.0.1:${port}:${port}`);
