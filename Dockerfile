@@ -14,5 +14,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
+# The gRPC servers load their .proto files at start.
+COPY proto proto
+# The account page's static files, which the compiled grant service reads from the source tree.
+COPY --from=build /app/apps/grant-service/src/account/public apps/grant-service/src/account/public
 USER node
 CMD ["node", "dist/apps/grant-service/src/main.js"]

@@ -38,7 +38,7 @@ function expectProblem(response: Response, status: number, code: string): void {
   expect(response.body.code).toBe(code);
 }
 
-/** A port on 127.0.0.1 with nothing listening, for an issuer that cannot be reached. */
+/** Finds a port on 127.0.0.1 with nothing listening, for an issuer that cannot be reached. */
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -317,7 +317,7 @@ describe('account API', () => {
     it('serves the sign-in settings', async () => {
       const response = await fetch(`${service.url}/account/config.json`);
 
-      expect(await response.json()).toEqual({ issuer: issuer.issuer, client_id: accountClientId, scope: 'openid' });
+      expect(await response.json()).toEqual({ issuer: issuer.issuer, client_id: accountClientId, scope: 'openid profile' });
     });
   });
 });

@@ -26,7 +26,7 @@ export interface JobJson {
   filter: Record<string, string>;
 }
 
-/** A token with the grants:admin scope for the harness's issuer. */
+/** Signs a token with the grants:admin scope for the harness's issuer. */
 export function adminToken(api: GrantApi): Promise<string> {
   return api.token({ scope: 'grants:admin', clientId: adminCallerId });
 }
@@ -61,7 +61,7 @@ export function waitForCompletedJob(api: GrantApi, jobId: string, timeoutMs = 60
   );
 }
 
-/** The job row as stored, read without the API. */
+/** Reads the job row directly from the database, without the API. */
 export async function jobRow(db: pg.Client, jobId: string): Promise<{ status: string; revoked: number; total: number; last_grant_id: string | null }> {
   const result = await db.query('SELECT status, revoked, total, last_grant_id FROM revocation_jobs WHERE job_id = $1', [jobId]);
   return result.rows[0];

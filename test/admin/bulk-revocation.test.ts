@@ -37,7 +37,7 @@ describe('bulk revocation of a removed client', () => {
     dataSource = new DataSource(dataSourceOptions({ databaseUrl: api.database.url, applicationName: 'bulk-revocation-test', poolSize: 16 }));
     await dataSource.initialize();
 
-    // The other client's grants share users with the removed one, so only client_id tells them apart.
+    // The other client's grants share users with the removed one, so only client_id distinguishes them.
     await seedGrants(
       dataSource,
       [

@@ -19,6 +19,7 @@ import { GrantLastUsed } from './grants/grant-last-used.js';
 import { GrantProjection } from './grants/grant-projection.js';
 import { GRANT_REVOKER } from './grants/grant-revoker.js';
 import { HttpGrantRevoker } from './grants/http-grant-revoker.js';
+import { TokenGrpcModule } from './grpc/token-grpc.module.js';
 import { KeyRing } from './keys/key-ring.js';
 import { KeysModule } from './keys/keys.module.js';
 import { SigningKeyStore } from './keys/signing-key-store.js';
@@ -76,6 +77,7 @@ export class TokenServiceModule {
         KeysModule,
         OAuthModule,
         OfflineTokensModule,
+        TokenGrpcModule,
       ],
       providers: [
         { provide: TOKEN_SERVICE_CONFIG, useValue: config },

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export interface KafkaClientOptions {
@@ -7,6 +7,8 @@ export interface KafkaClientOptions {
   /** Bounds one connection attempt, so that a stopped broker is noticed within seconds. */
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Retries of connections and requests; kafkajs's own default when unset (5 retries, waits up to 30 s). */
+  retry?: RetryOptions;
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -23,6 +25,7 @@ export function createKafkaClient(options: KafkaClientOptions, logger?: Logger):
     brokers: options.brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 10_000,
+    retry: options.retry,
     logLevel: logger ? logLevel.WARN : logLevel.NOTHING,
     logCreator: () => (entry: LogEntry) => {
       if (!logger) return;

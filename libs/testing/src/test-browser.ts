@@ -29,7 +29,17 @@ export function ensureChromium(): void {
   execFileSync('bash', [path.join(projectRoot, 'scripts/ensure-chromium.sh')], { stdio: 'inherit', timeout: 600_000 });
 }
 
-/** A headless Chromium with a fresh profile, deleted again on close. */
+/** Checks whether a URL points at this machine's loopback interface. */
+function isLoopback(url: URL): boolean {
+  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+}
+
+/**
+ * A headless Chromium with a fresh profile, deleted again on close. Requests to any host other
+ * than the loopback interface are aborted before they leave the browser, so that a page under
+ * test, such as oidc-provider's development login page with its web-font import, reaches only
+ * the servers the test started.
+ */
 export interface TestBrowser {
   context: BrowserContext;
   close(): Promise<void>;
@@ -44,6 +54,7 @@ export async function launchTestBrowser(viewport = { width: 1280, height: 900 })
     args: chromiumArgs,
     viewport,
   });
+  await context.route((url) => !isLoopback(url) && url.protocol !== 'data:', (route) => route.abort('blockedbyclient'));
   return {
     context,
     close: async () => {

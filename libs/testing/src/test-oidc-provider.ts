@@ -19,7 +19,7 @@ export interface TestOidcProviderSettings {
   client: TestOidcClient;
   users: TestOidcUser[];
   /**
-   * Resource indicator and `aud` of the JWT access tokens (RFC 8707, RFC 9068). The provider
+   * Resource indicator (an absolute URI) and `aud` of the JWT access tokens (RFC 8707, RFC 9068). The provider
    * issues them for every authorization, so a client need not send `resource`.
    */
   audience: string;
@@ -33,7 +33,7 @@ export interface TestOidcProviderSettings {
  */
 export interface TestOidcProvider {
   issuer: string;
-  /** Starts answering requests; until then every request gets 503. */
+  /** Starts the provider. Until then the server responds 503 to every request. */
   start(settings: TestOidcProviderSettings): Promise<void>;
   close(): Promise<void>;
 }

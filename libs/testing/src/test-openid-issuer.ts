@@ -17,9 +17,9 @@ export interface AccessTokenOptions {
 }
 
 /**
- * A minimal OpenID provider stand-in on 127.0.0.1: it serves a discovery document and a JWKS,
- * and signs access tokens with the published keys, so that tests control every token a
- * resource server sees. It runs no authorization endpoint; the browser tests use oidc-provider.
+ * A minimal OpenID provider stand-in on 127.0.0.1. It serves a discovery document and a JWKS and
+ * signs access tokens with the published keys, so that tests control every token a resource
+ * server receives. It has no authorization endpoint, because the browser tests use oidc-provider.
  */
 export interface TestOpenIdIssuer {
   /** The issuer identifier, equal to the server's base URL. */

@@ -32,7 +32,7 @@ export class AccountAuthGuard implements CanActivate {
   }
 }
 
-/** The signed-in user that AccountAuthGuard admitted. */
+/** Route parameter decorator for the signed-in user that AccountAuthGuard admitted. */
 export const SignedInUser = createParamDecorator((_data: unknown, context: ExecutionContext): AccountUser => {
   const user = context.switchToHttp().getRequest<AccountRequest>().accountUser;
   if (user === undefined) throw new TypeError('SignedInUser is used on a route without AccountAuthGuard');

@@ -40,7 +40,7 @@ function toAccountGrantJson(grant: AccountGrant): AccountGrantJson {
 
 /**
  * The account API behind the account page: the signed-in user lists and revokes their own
- * grants. A grant of another user is answered exactly like a grant that does not exist.
+ * grants. A grant of another user gets the same 404 as a grant that does not exist.
  */
 @Controller('v1/account/grants')
 @UseGuards(AccountAuthGuard)

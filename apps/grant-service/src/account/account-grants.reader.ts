@@ -59,8 +59,8 @@ export class AccountGrantsReader {
 }
 
 /**
- * The earlier of the two ends the token service enforces: creation plus the client's maximum
- * offline lifetime, and the last use (or creation, before any use) plus its idle timeout.
+ * Computes the earlier of the two ends the token service enforces: creation plus the client's
+ * maximum offline lifetime, and the last use (or creation, before any use) plus its idle timeout.
  */
 function grantExpiry(row: AccountGrantRow): Date | null {
   const ends: number[] = [];

@@ -16,13 +16,13 @@ const assetTypes: Readonly<Record<string, string>> = {
   'icon.svg': 'image/svg+xml',
 };
 
-/** Where the files live inside the project, beside this module's source. */
+/** Folder of the files inside the project, beside this module's source. */
 const assetDirectoryInProject = path.join('apps', 'grant-service', 'src', 'account', 'public');
 
 /**
- * Finds the `public` folder. Tests run this module from its source folder, which holds it; the
- * compiled module runs from `dist/`, which does not, so the search walks up to the project root
- * (the folder whose package.json is named offline-grants) and uses the source copy there.
+ * Finds the `public` folder. Tests run this module from its source folder, which contains it.
+ * The compiled module runs from `dist/`, which does not, so the search walks up to the project
+ * root (the folder whose package.json is named offline-grants) and uses the source copy there.
  */
 function findAssetDirectory(): string {
   const moduleDirectory = path.dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { GRANT_SERVICE_CONFIG, type GrantServiceConfig } from '../config/grant-service.config.js';
 import { type AccountPageAsset, loadAccountPageAssets } from './account-page.assets.js';
 
-/** What the page's script needs to sign the user in, served as /account/config.json. */
+/** Sign-in settings of the page's script, served as /account/config.json. */
 export interface AccountPageConfigJson {
   /** null while ACCOUNT_OIDC_ISSUER is unset; the page then explains that sign-in is unavailable. */
   issuer: string | null;
@@ -65,7 +65,7 @@ export class AccountPageHttpController {
     const body: AccountPageConfigJson = {
       issuer: this.config.ACCOUNT_OIDC_ISSUER ?? null,
       client_id: this.config.ACCOUNT_OIDC_CLIENT_ID,
-      scope: 'openid',
+      scope: this.config.ACCOUNT_OIDC_SCOPE,
     };
     this.send(reply, { body: Buffer.from(JSON.stringify(body)), contentType: 'application/json' }, 'no-store');
   }

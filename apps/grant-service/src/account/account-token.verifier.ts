@@ -28,10 +28,11 @@ const issuerFetchTimeoutMs = 5000;
 const keySetUnavailableCodes = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
 
 /**
- * Verifies the access tokens that the account page sends: signature against the issuer's JWKS
- * (found through OpenID Connect Discovery), an allow-listed algorithm, `typ`, `iss`, `exp`, `aud`
- * when ACCOUNT_OIDC_AUDIENCE is set, and `client_id` equal to the account page's client id, so
- * that a token another application obtained for the same user cannot manage that user's grants.
+ * Verifies the access tokens that the account page sends. It checks the signature against the
+ * issuer's JWKS (found through OpenID Connect Discovery), an allow-listed algorithm, `typ`, `iss`,
+ * `exp`, and `aud` when ACCOUNT_OIDC_AUDIENCE is set. It also requires `client_id` to be the
+ * account page's client id, so that a token another application obtained for the same user
+ * cannot manage that user's grants.
  */
 @Injectable()
 export class AccountTokenVerifier {
@@ -42,7 +43,7 @@ export class AccountTokenVerifier {
     @InjectPinoLogger(AccountTokenVerifier.name) private readonly logger: PinoLogger,
   ) {}
 
-  /** Returns the user of a valid token; raises a ProblemError with the 401 or 503 to answer otherwise. */
+  /** Returns the user of a valid token, or raises a ProblemError with the 401 or 503 to respond with. */
   async verify(token: string): Promise<AccountUser> {
     const issuer = this.config.ACCOUNT_OIDC_ISSUER;
     if (issuer === undefined) throw new ProblemError(accountNotConfiguredProblem());
@@ -92,7 +93,9 @@ export class AccountTokenVerifier {
           invalidTokenProblem(`The access token is signed with an algorithm outside ${this.config.ACCOUNT_OIDC_ALGORITHMS.join(', ')}.`),
         );
       case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-        return new ProblemError(invalidTokenProblem(`The access token is not valid here: ${(error as Error).message}.`));
+        return new ProblemError(
+          invalidTokenProblem(`The access token failed a claim check (${(error as Error).message}), so sign in through the account page again.`),
+        );
       case 'ERR_JWKS_NO_MATCHING_KEY':
         return new ProblemError(invalidTokenProblem(`The access token is not signed by a current key of ${issuer}.`));
       case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':

@@ -27,10 +27,16 @@ const algorithmListVariable = z
 
 /** Variables of the account page and its API; spread into the grant service's config schema. */
 export const accountVariables = {
-  /** OpenID provider that users sign in with; while unset, the account page and API answer that sign-in is not configured. */
+  /** OpenID provider that users sign in with. While it is unset, the account page and API report that sign-in is not configured. */
   ACCOUNT_OIDC_ISSUER: issuerVariable.optional(),
   /** Client id of the account page at that provider: a public client using PKCE S256. */
   ACCOUNT_OIDC_CLIENT_ID: visibleAsciiVariable.default('offline-grants-account'),
+  /** Scopes the account page requests at sign-in; `openid` is required, and `profile` lets the page show the user's name. */
+  ACCOUNT_OIDC_SCOPE: z
+    .string()
+    .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, { error: 'must be space-separated RFC 6749 scope-tokens' })
+    .refine((scope) => scope.split(' ').includes('openid'), { error: 'must include openid' })
+    .default('openid profile'),
   /** Expected `aud` of the access tokens the account page sends; unchecked while unset. */
   ACCOUNT_OIDC_AUDIENCE: visibleAsciiVariable.optional(),
   /** Signature algorithms accepted on those access tokens. */

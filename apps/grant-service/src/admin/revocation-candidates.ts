@@ -22,7 +22,7 @@ export class RevocationCandidates {
     return rows[0].count;
   }
 
-  /** The matching grant ids after `afterGrantId` (keyset paging), in grant id order. */
+  /** Reads the matching grant ids after `afterGrantId` (keyset paging), in grant id order. */
   async nextBatch(filter: RevocationFilter, afterGrantId: string | null, limit: number): Promise<string[]> {
     const { where, parameters } = whereClause(filter);
     parameters.push(afterGrantId, limit);

@@ -1,4 +1,4 @@
-/** Which active grants a bulk revocation ends: those of one user or of one client, optionally narrowed further. */
+/** Selection of the active grants a bulk revocation ends: those of one user or one client, optionally narrowed further. */
 export interface RevocationFilter {
   userId?: string;
   clientId?: string;

@@ -24,8 +24,8 @@ export class RevocationJobLock {
       application_name: 'grant-service revocation job',
       connectionTimeoutMillis: 5000,
     });
-    // An error on an idle session (the server went away) must not crash the process; the
-    // session's lock is gone with it, and the next query on it fails where it is handled.
+    // An error on an idle session, such as a server restart, must not crash the process. The
+    // session's lock ends with it, and the next query on the session fails where it is handled.
     client.on('error', () => undefined);
     await client.connect();
     try {

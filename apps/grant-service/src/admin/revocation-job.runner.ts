@@ -153,8 +153,8 @@ export class RevocationJobRunner implements OnApplicationBootstrap, OnModuleDest
    * Revokes one batch with ADMIN_REVOCATION_CONCURRENCY commands at a time. A grant error, such as
    * a concurrency conflict that outlasted the command's retries, leaves that grant active and is
    * counted as failed. Any other error stops the batch, saves the counts so far without moving
-   * the cursor, and fails the job; a resumed job then repeats the batch, whose revoked grants are
-   * no longer active and are not found again.
+   * the cursor, and fails the job. A resumed job then repeats the batch, but does not find the
+   * grants it already revoked, because they are no longer active.
    */
   private async revokeBatch(job: RevocationJob, grantIds: readonly string[]): Promise<BatchCounts> {
     const counts: BatchCounts = { revoked: 0, unchanged: 0, failed: 0 };

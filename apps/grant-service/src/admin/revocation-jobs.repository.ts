@@ -19,7 +19,10 @@ export interface RevocationJob {
   reason: RevokeReason;
   actor: Actor;
   status: RevocationJobStatus;
-  /** Matching active grants when the job was created. */
+  /**
+   * Matching active grants when the job was created. A grant created later that matches and sorts
+   * after the cursor is revoked too, so `revoked` can exceed it.
+   */
   total: number;
   /** Grants this job revoked, each with one GrantRevoked event. */
   revoked: number;
@@ -35,7 +38,7 @@ export interface RevocationJob {
   finishedAt: Date | null;
 }
 
-/** What one batch did, added to the job's counters. */
+/** Outcome counts of one batch, added to the job's counters. */
 export interface BatchCounts {
   revoked: number;
   unchanged: number;

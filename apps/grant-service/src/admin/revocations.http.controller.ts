@@ -48,8 +48,8 @@ export class RevocationsHttpController {
 
   /**
    * `POST /v1/admin/revocations`. With `dry_run: true` it returns how many grants match and a
-   * sample of their ids, and changes nothing. Otherwise it creates a job, answers 202 with it,
-   * and revokes in the background; `GET /v1/admin/revocations/{job_id}` reports progress.
+   * sample of their ids, and changes nothing. Otherwise it creates a job, responds 202 with it
+   * and revokes in the background, and `GET /v1/admin/revocations/{job_id}` reports progress.
    */
   @Post()
   @RequiredScope('grants:admin')
@@ -84,7 +84,7 @@ export class RevocationsHttpController {
 
   /**
    * `POST /v1/admin/revocations/{job_id}/resume` continues an interrupted or failed job from its
-   * cursor. A job that is running already stays as it is; a completed one answers 409.
+   * cursor. A job that is running already stays as it is, and a completed one gets 409.
    */
   @Post(':job_id/resume')
   @RequiredScope('grants:admin')

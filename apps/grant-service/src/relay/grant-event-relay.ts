@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 
-import { InjectKafka, type Kafka } from '#messaging/kafka.module.js';
+import { createKafkaClient } from '#messaging/kafka-client.js';
 import { GrantEventStore, type RelayCheckpoint } from '#persistence/grant-event-store.js';
 
 import { GRANT_SERVICE_CONFIG, type GrantServiceConfig } from '../config/grant-service.config.js';
@@ -12,6 +12,13 @@ import { relayMetrics, type RelayMetrics } from './relay.metrics.js';
 /** The pause after a failed attempt starts here and doubles up to `maxBackoffMs`. */
 const firstBackoffMs = 100;
 const maxBackoffMs = 2000;
+
+/**
+ * Retries of the relay's Kafka client. With the kafkajs defaults (5 retries, waits growing up to
+ * 30 s) a send during a broker outage hangs for tens of seconds, which hides the outage and delays
+ * the recovery; with these it fails within seconds and the relay's own backoff takes over.
+ */
+const kafkaRetry = { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 };
 
 /** State of one term as leader. A new term starts after a lost lock, so it reads the checkpoint and checks the topic again. */
 interface LeaderSession {
@@ -58,9 +65,9 @@ export class GrantEventRelay implements OnApplicationBootstrap, BeforeApplicatio
 
   constructor(
     @Inject(GRANT_SERVICE_CONFIG) private readonly config: GrantServiceConfig,
-    @InjectKafka() kafka: Kafka,
     private readonly eventStore: GrantEventStore,
   ) {
+    const kafka = createKafkaClient({ clientId: 'grant-service-relay', brokers: config.KAFKA_BROKERS, retry: kafkaRetry });
     // One checkpoint and one lock per target topic: a relay to a new topic starts from the beginning.
     this.relayName = config.GRANT_EVENTS_TOPIC;
     this.lock = new RelayLeaderLock(config.DATABASE_URL, `grant-events-relay:${this.relayName}`, 'grant-service-relay-lock');

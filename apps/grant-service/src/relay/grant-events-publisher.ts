@@ -45,9 +45,9 @@ export class GrantEventsPublisher {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // kafkajs retries an idempotent send forever by default; a bounded retry lets the relay
+      // kafkajs retries an idempotent send forever by default. A bounded retry lets the relay
       // notice an outage, log it and back off, and lets shutdown finish while the broker is away.
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     this.producer = producer;
     await producer.connect();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { developmentDefaults } from '#config/development-defaults.js';
 import { commonVariables, integerVariable, kafkaTopicVariable, portVariable } from '#config/environment-variables.js';
 import { loadConfig } from '#config/load-config.js';
+import { grpcPortVariable } from '#grpc/grpc-port-variable.js';
 
 /** Builds the schema of an absolute http(s) URL without query or fragment, and removes a trailing slash. */
 function baseUrlVariable(example: string) {
@@ -34,6 +35,8 @@ const keyEncryptionKeyVariable = z
 export const tokenServiceVariables = {
   ...commonVariables,
   TOKEN_SERVICE_PORT: portVariable.default(3001),
+  /** Port of the gRPC token API, bound to HTTP_HOST; 0 picks a free port. */
+  TOKEN_SERVICE_GRPC_PORT: grpcPortVariable.default(50052),
   /** The `iss` of every token and the base URL of the endpoints in the RFC 8414 metadata. */
   TOKEN_ISSUER: baseUrlVariable('http://127.0.0.1:3001').default(developmentDefaults.TOKEN_ISSUER),
   /** The `aud` of every access token (RFC 9068 §2.2). */

@@ -6,7 +6,8 @@ import type { ReadinessCheck } from '#health/readiness-check.js';
 import { ProjectionFreshness } from './projection-freshness.js';
 
 /**
- * Reports projection staleness in readiness. A stale projection makes the check `degraded`, not
+ * Reports projection staleness in readiness, and whether this instance's in-memory grant state
+ * serves lookups yet (`grant_state: ready`). A stale projection makes the check `degraded`, not
  * `down`: every instance reads the same projection, so taking them all out of the load balancer
  * would also stop the JWKS, introspection and client_credentials, which do not depend on it.
  */
@@ -24,6 +25,9 @@ export class ProjectionFreshnessCheck implements ReadinessCheck {
       relay_backlog_seconds: report.relayBacklogSeconds,
       projector_lag_messages: report.projectorLagMessages,
       projector_behind_seconds: report.projectorBehindSeconds,
+      grant_state: report.grantState,
+      grant_state_lag_messages: report.grantStateLagMessages,
+      grant_state_behind_seconds: report.grantStateBehindSeconds,
       measured_at: report.measuredAt,
     };
     const session = this.health.check('projection');

@@ -9,10 +9,12 @@ import { InjectKafka, type Kafka, KafkaConnections } from '#messaging/kafka.modu
 import { CLOCK, type Clock } from '../common/clock.js';
 import { gauge } from '../common/metrics.js';
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from '../config/token-service.config.js';
+import { ActiveGrants, type GrantStateStatus } from '../grants/active-grants.js';
+import { PartitionLagTracker } from './partition-lag.js';
 
-/** How far behind the event store the `grants` projection may be, from the last measurement. */
+/** How far behind the event store the grant lookups may be, from the last measurement. */
 export interface FreshnessReport {
-  /** The larger of the two parts below, plus the age of the measurement itself. */
+  /** The largest of the parts below that lookups depend on, plus the age of the measurement itself. */
   stalenessSeconds: number;
   /** Age of the oldest event the relay has not published yet. */
   relayBacklogSeconds: number;
@@ -20,6 +22,12 @@ export interface FreshnessReport {
   projectorLagMessages: number;
   /** Age of the oldest message the projector has not committed yet, to within one measurement interval. */
   projectorBehindSeconds: number;
+  /** Whether lookups use this instance's in-memory grant state, or still read the projection. */
+  grantState: GrantStateStatus;
+  /** Messages on the topic this instance's grant state has not applied yet; 0 while it does not follow the topic. */
+  grantStateLagMessages: number;
+  /** Age of the oldest message the grant state has not applied yet, to within one measurement interval. */
+  grantStateBehindSeconds: number;
   /** Whether staleness is above TOKEN_MAX_PROJECTION_STALENESS_SECONDS. */
   stale: boolean;
   measuredAt: string | null;
@@ -28,25 +36,32 @@ export interface FreshnessReport {
 /** How long the start waits for the first measurement; until one succeeds, the projection counts as stale. */
 const firstMeasurementWaitMs = 3000;
 
-/** When each high watermark of a partition was first seen. */
-interface WatermarkSample {
-  atMs: number;
-  highWatermark: bigint;
-}
-
 const metrics = {
   staleness: () => gauge('token_service_projection_staleness_seconds', 'How far the grants projection may be behind the event store'),
   relayBacklog: () => gauge('token_service_relay_backlog_seconds', 'Age of the oldest grant event the relay has not published'),
   projectorLag: () => gauge('token_service_projector_lag_messages', 'Grant-event messages the projector group has not committed'),
   projectorBehind: () => gauge('token_service_projector_behind_seconds', 'Age of the oldest grant-event message the projector has not committed'),
+  grantStateBehind: () => gauge('token_service_grant_state_behind_seconds', 'Age of the oldest grant-event message the in-memory grant state has not applied'),
 };
 
+interface Measurement {
+  relayBacklogSeconds: number;
+  projectorLagMessages: number;
+  projectorBehindSeconds: number;
+  grantStateLagMessages: number;
+  grantStateBehindSeconds: number;
+  monotonicMs: number;
+  at: Date;
+}
+
 /**
- * Measures, about once a second, how stale the `grants` projection may be. Part (a) is the relay
+ * Measures, about once a second, how stale the grant lookups may be. Part (a) is the relay
  * backlog: the age of the first event after the relay checkpoint. Part (b) is the projector's
  * consumer lag on the grant-events topic and how long the oldest uncommitted message has waited.
+ * Part (c), once lookups use the in-memory grant state, is that state's lag on the same topic.
+ * The projection counts even then, because a grant the state does not know is read from it.
  * Above TOKEN_MAX_PROJECTION_STALENESS_SECONDS, refresh and issuance reject requests instead of
- * trusting the projection.
+ * trusting the lookups.
  *
  * Event ages use the injected clock. The age of the measurement uses the monotonic clock, so a
  * monitor that cannot measure (database or broker down) turns stale after the same bound.
@@ -59,8 +74,9 @@ export class ProjectionFreshness implements OnApplicationBootstrap, OnApplicatio
   private measuring: Promise<void> | undefined;
   private failing = false;
   private stopped = false;
-  private readonly samples = new Map<number, WatermarkSample[]>();
-  private last: { relayBacklogSeconds: number; projectorLagMessages: number; projectorBehindSeconds: number; monotonicMs: number; at: Date } | undefined;
+  private readonly projectorLagTracker = new PartitionLagTracker();
+  private readonly grantStateLagTracker = new PartitionLagTracker();
+  private last: Measurement | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -68,6 +84,7 @@ export class ProjectionFreshness implements OnApplicationBootstrap, OnApplicatio
     @Inject(KafkaConnections) private readonly connections: KafkaConnections,
     @Inject(TOKEN_SERVICE_CONFIG) private readonly config: TokenServiceConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ActiveGrants) private readonly activeGrants: ActiveGrants,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -92,16 +109,32 @@ export class ProjectionFreshness implements OnApplicationBootstrap, OnApplicatio
 
   report(): FreshnessReport {
     const max = this.config.TOKEN_MAX_PROJECTION_STALENESS_SECONDS;
+    const grantState = this.activeGrants.status;
     if (!this.last) {
-      return { stalenessSeconds: Infinity, relayBacklogSeconds: 0, projectorLagMessages: 0, projectorBehindSeconds: 0, stale: true, measuredAt: null };
+      return {
+        stalenessSeconds: Infinity,
+        relayBacklogSeconds: 0,
+        projectorLagMessages: 0,
+        projectorBehindSeconds: 0,
+        grantState,
+        grantStateLagMessages: 0,
+        grantStateBehindSeconds: 0,
+        stale: true,
+        measuredAt: null,
+      };
     }
     const measurementAgeSeconds = Math.max(0, performance.now() - this.last.monotonicMs) / 1000;
-    const stalenessSeconds = Math.max(this.last.relayBacklogSeconds, this.last.projectorBehindSeconds) + measurementAgeSeconds;
+    // Before the grant state is ready, lookups read the projection and its lag does not matter.
+    const grantStateBehindSeconds = grantState === 'ready' ? this.last.grantStateBehindSeconds : 0;
+    const stalenessSeconds = Math.max(this.last.relayBacklogSeconds, this.last.projectorBehindSeconds, grantStateBehindSeconds) + measurementAgeSeconds;
     return {
       stalenessSeconds,
       relayBacklogSeconds: this.last.relayBacklogSeconds,
       projectorLagMessages: this.last.projectorLagMessages,
       projectorBehindSeconds: this.last.projectorBehindSeconds,
+      grantState,
+      grantStateLagMessages: this.last.grantStateLagMessages,
+      grantStateBehindSeconds: this.last.grantStateBehindSeconds,
       stale: stalenessSeconds > max,
       measuredAt: this.last.at.toISOString(),
     };
@@ -118,14 +151,15 @@ export class ProjectionFreshness implements OnApplicationBootstrap, OnApplicatio
   private async measure(): Promise<void> {
     try {
       const now = this.clock.now();
-      const [relayBacklogSeconds, projector] = await Promise.all([this.relayBacklogSeconds(now), this.projectorLag(now)]);
-      this.last = { relayBacklogSeconds, ...projector, monotonicMs: performance.now(), at: now };
+      const [relayBacklogSeconds, lags] = await Promise.all([this.relayBacklogSeconds(now), this.topicLags(now)]);
+      this.last = { relayBacklogSeconds, ...lags, monotonicMs: performance.now(), at: now };
 
       const report = this.report();
       metrics.staleness().set(report.stalenessSeconds);
       metrics.relayBacklog().set(relayBacklogSeconds);
-      metrics.projectorLag().set(projector.projectorLagMessages);
-      metrics.projectorBehind().set(projector.projectorBehindSeconds);
+      metrics.projectorLag().set(lags.projectorLagMessages);
+      metrics.projectorBehind().set(lags.projectorBehindSeconds);
+      metrics.grantStateBehind().set(lags.grantStateBehindSeconds);
       if (this.failing) this.logger.log('Projection freshness measurement recovered');
       this.failing = false;
     } catch (error) {
@@ -151,43 +185,36 @@ export class ProjectionFreshness implements OnApplicationBootstrap, OnApplicatio
     return rows.length === 0 ? 0 : Math.max(0, (now.getTime() - rows[0].recorded_at.getTime()) / 1000);
   }
 
-  private async projectorLag(now: Date): Promise<{ projectorLagMessages: number; projectorBehindSeconds: number }> {
+  /** The projector group's lag and this instance's grant-state lag on the grant-events topic. */
+  private async topicLags(now: Date): Promise<Omit<Measurement, 'relayBacklogSeconds' | 'monotonicMs' | 'at'>> {
     const topic = this.config.GRANT_EVENTS_TOPIC;
     const admin = await this.connectedAdmin();
     // Asking for offsets of a missing topic would make kafkajs track it and fail every later call.
     if (!(await admin.listTopics()).includes(topic)) {
-      this.samples.clear();
-      return { projectorLagMessages: 0, projectorBehindSeconds: 0 };
+      this.projectorLagTracker.reset();
+      this.grantStateLagTracker.reset();
+      return { projectorLagMessages: 0, projectorBehindSeconds: 0, grantStateLagMessages: 0, grantStateBehindSeconds: 0 };
     }
     const [watermarks, [committed]] = await Promise.all([
       admin.fetchTopicOffsets(topic),
       admin.fetchOffsets({ groupId: this.config.GRANT_PROJECTOR_GROUP_ID, topics: [topic] }),
     ]);
-    const committedByPartition = new Map(committed.partitions.map((entry) => [entry.partition, BigInt(entry.offset)]));
+    // -1 means the group never committed there: everything from the low watermark is pending.
+    const committedByPartition = new Map(
+      committed.partitions.filter((entry) => BigInt(entry.offset) >= 0n).map((entry) => [entry.partition, BigInt(entry.offset)]),
+    );
+    const projector = this.projectorLagTracker.measure(now.getTime(), watermarks, (partition) => committedByPartition.get(partition));
 
-    let lag = 0n;
-    let behindMs = 0;
-    for (const { partition, high, low } of watermarks) {
-      const highWatermark = BigInt(high);
-      // -1 means the group never committed here: everything from the low watermark is pending.
-      const committedOffset = committedByPartition.get(partition) ?? -1n;
-      const next = committedOffset < 0n ? BigInt(low) : committedOffset;
-
-      const samples = this.samples.get(partition) ?? [];
-      if (samples.at(-1)?.highWatermark !== highWatermark) samples.push({ atMs: now.getTime(), highWatermark });
-      if (next >= highWatermark) {
-        this.samples.set(partition, []);
-        continue;
-      }
-      lag += highWatermark - next;
-      // The first sample whose watermark passed `next` is when the oldest pending message was
-      // first seen; earlier samples are no longer needed.
-      const firstPending = samples.findIndex((sample) => sample.highWatermark > next);
-      const pending = samples.slice(firstPending);
-      this.samples.set(partition, pending);
-      behindMs = Math.max(behindMs, now.getTime() - pending[0].atMs);
-    }
-    return { projectorLagMessages: Number(lag), projectorBehindSeconds: behindMs / 1000 };
+    const applied = this.activeGrants.nextOffsets();
+    const grantState = applied
+      ? this.grantStateLagTracker.measure(now.getTime(), watermarks, (partition) => applied.get(partition))
+      : { lagMessages: 0, behindMs: 0 };
+    return {
+      projectorLagMessages: projector.lagMessages,
+      projectorBehindSeconds: projector.behindMs / 1000,
+      grantStateLagMessages: grantState.lagMessages,
+      grantStateBehindSeconds: grantState.behindMs / 1000,
+    };
   }
 
   private async connectedAdmin(): Promise<Admin> {

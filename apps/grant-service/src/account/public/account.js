@@ -81,7 +81,7 @@ function base64UrlDecodeToText(value) {
   return new TextDecoder().decode(bytes);
 }
 
-/** A random base64url string of `byteCount` bytes; 32 bytes give a 43-character PKCE verifier (RFC 7636 §4.1). */
+/** Generates a random base64url string of `byteCount` bytes. 32 bytes give a 43-character PKCE verifier (RFC 7636 §4.1). */
 function randomToken(byteCount) {
   return base64UrlEncode(crypto.getRandomValues(new Uint8Array(byteCount)));
 }
@@ -123,11 +123,11 @@ async function fetchJson(url, init, failureMessage) {
   } catch {
     throw new UserFacingError(`${failureMessage} Check your connection and try again.`);
   }
-  if (!response.ok) throw new UserFacingError(`${failureMessage} The server answered with status ${response.status}.`);
+  if (!response.ok) throw new UserFacingError(`${failureMessage} The server responded with status ${response.status}.`);
   return response.json();
 }
 
-/** The issuer's metadata (OpenID Connect Discovery 1.0 §4), checked to belong to the configured issuer. */
+/** Fetches the issuer's metadata (OpenID Connect Discovery 1.0 §4) and checks that it belongs to the configured issuer. */
 async function discover(config) {
   const metadata = await fetchJson(
     `${config.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`,
@@ -274,7 +274,7 @@ function timeElement(isoTime) {
   return time;
 }
 
-/** A table cell; `label` names it on narrow screens, where the column headers are hidden. */
+/** Creates a table cell. On narrow screens, where the column headers are hidden, `label` names it. */
 function cell(label, ...children) {
   const td = document.createElement('td');
   if (label !== null) td.dataset.label = label;
