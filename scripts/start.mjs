@@ -20,10 +20,19 @@ import { parseEnvFile } from './env-file.mjs';
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lockFile = path.join(projectRoot, '.run/start.pid');
 const apps = [
-  { name: 'grant-service', entry: 'dist/apps/grant-service/src/main.js', portVariable: 'GRANT_SERVICE_PORT', color: 36 },
-  { name: 'token-service', entry: 'dist/apps/token-service/src/main.js', portVariable: 'TOKEN_SERVICE_PORT', color: 35 },
-  { name: 'grant-projector', entry: 'dist/apps/grant-projector/src/main.js', portVariable: 'GRANT_PROJECTOR_PORT', color: 33 },
+  { name: 'grant-service', entry: 'dist/apps/grant-service/src/main.js', portVariable: 'GRANT_SERVICE_PORT', color: 36, readyPath: '/health/ready' },
+  { name: 'token-service', entry: 'dist/apps/token-service/src/main.js', portVariable: 'TOKEN_SERVICE_PORT', color: 35, readyPath: '/health/ready' },
+  { name: 'grant-projector', entry: 'dist/apps/grant-projector/src/main.js', portVariable: 'GRANT_PROJECTOR_PORT', color: 33, readyPath: '/health/ready' },
 ];
+
+/** The development OpenID provider for the account page, run only while the account page points at it. */
+const devIdentityProvider = {
+  name: 'dev-idp',
+  entry: 'dist/libs/testing/src/dev-identity-provider.main.js',
+  portVariable: 'DEV_IDENTITY_PROVIDER_PORT',
+  color: 32,
+  readyPath: '/.well-known/openid-configuration',
+};
 
 function loadEnvironment() {
   const fromFile = (name) => {
@@ -87,6 +96,10 @@ function prefixLines(stream, label, color, target) {
 async function main() {
   takeLock();
   const environment = loadEnvironment();
+  environment.DEV_IDENTITY_PROVIDER_PORT ??= '3003';
+  if (environment.ACCOUNT_OIDC_ISSUER === `http://127.0.0.1:${environment.DEV_IDENTITY_PROVIDER_PORT}`) {
+    apps.push(devIdentityProvider);
+  }
 
   for (const app of apps) {
     const port = Number(environment[app.portVariable]);
@@ -151,8 +164,9 @@ async function main() {
   const readyDeadline = Date.now() + 60_000;
   const pending = new Set(urls);
   while (pending.size > 0 && Date.now() < readyDeadline && !stopping) {
-    for (const url of [...pending]) {
-      const ready = await fetch(`${url}/health/ready`).then((response) => response.ok, () => false);
+    for (const [index, url] of urls.entries()) {
+      if (!pending.has(url)) continue;
+      const ready = await fetch(`${url}${apps[index].readyPath}`).then((response) => response.ok, () => false);
       if (ready) pending.delete(url);
     }
     if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 500));
@@ -165,8 +179,9 @@ async function main() {
 
   log('ready:');
   apps.forEach((app, index) => log(`  ${app.name.padEnd(16)} ${urls[index]}`));
+  log(`  account page     ${urls[0]}/account${apps.includes(devIdentityProvider) ? ' (sign in as alice or bob, any password)' : ''}`);
   if (environment.BOOTSTRAP_CLIENT_ID) {
-    log(`  bootstrap client  ${environment.BOOTSTRAP_CLIENT_ID} (secret in BOOTSTRAP_CLIENT_SECRET, .env.example)`);
+    log(`  bootstrap client ${environment.BOOTSTRAP_CLIENT_ID}, secret ${environment.BOOTSTRAP_CLIENT_SECRET} (development value from .env.example)`);
   }
   log('Press Ctrl-C to stop everything.');
 }

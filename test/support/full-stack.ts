@@ -35,7 +35,7 @@ export class FullStack {
     readonly projector: StartedHttpApp,
   ) {}
 
-  static async start(label: string): Promise<FullStack> {
+  static async start(label: string, options: { grantServiceEnvironment?: Record<string, string> } = {}): Promise<FullStack> {
     const database = await createTestDatabase(label);
     const topic = uniqueName(`${label}-events`);
     const [grantPort, tokenPort] = [await freePort(), await freePort()];
@@ -64,6 +64,7 @@ export class FullStack {
           ...shared,
           GRANT_API_JWKS_URL: `${tokenUrl}/.well-known/jwks.json`,
           GRANT_API_ISSUER: tokenUrl,
+          ...options.grantServiceEnvironment,
         }),
       ),
       { appName: 'grant-service', host: '127.0.0.1', port: grantPort },

@@ -8,6 +8,7 @@ export const developmentDefaults: Readonly<Record<string, string>> = {
   KAFKA_BROKERS: '127.0.0.1:9092',
   GRANT_API_JWKS_URL: 'http://127.0.0.1:3001/.well-known/jwks.json',
   GRANT_API_ISSUER: 'http://127.0.0.1:3001',
+  ACCOUNT_OIDC_ISSUER: 'http://127.0.0.1:3003',
   TOKEN_ISSUER: 'http://127.0.0.1:3001',
   GRANT_SERVICE_URL: 'http://127.0.0.1:3000',
   TOKEN_KEY_ENCRYPTION_KEY: 'nlMKIJvlb8PZudx5yFha2ir/KQQzko6Y14WHss++3iQ=',

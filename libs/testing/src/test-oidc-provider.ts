@@ -38,7 +38,8 @@ export interface TestOidcProvider {
   close(): Promise<void>;
 }
 
-export async function listenTestOidcProvider(): Promise<TestOidcProvider> {
+/** Binds the provider's port (0 picks a free one) on 127.0.0.1; `start` then configures it. */
+export async function listenTestOidcProvider(port = 0): Promise<TestOidcProvider> {
   let handler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   const server = createServer((request, response) => {
     if (handler === undefined) {
@@ -47,7 +48,7 @@ export async function listenTestOidcProvider(): Promise<TestOidcProvider> {
     }
     handler(request, response);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const start = async (settings: TestOidcProviderSettings): Promise<void> => {
