@@ -67,12 +67,13 @@ describe('when the broker stops and starts again', () => {
   let projector: StartedHttpApp | undefined;
 
   beforeAll(async () => {
-    await kafkaScript('start');
     database = await createTestDatabase('relay_restart');
     dataSource = await openDataSource(database.url);
+    // The apps start first and wait for the broker, so a failed boot leaves no broker behind.
     const environment = testEnvironment(database.url, { KAFKA_BROKERS: brokers.join(','), GRANT_EVENTS_TOPIC: names.topic });
     service = await startTestApp('grant-service', GrantServiceModule.forRoot(loadGrantServiceConfig(environment)));
     projector = await startProjector(database.url, names, { KAFKA_BROKERS: brokers.join(',') });
+    await kafkaScript('start');
   }, 240_000);
 
   afterAll(async () => {

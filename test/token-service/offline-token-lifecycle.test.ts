@@ -18,11 +18,12 @@ describe('when an offline token lives through its grant', () => {
     const standInUrl = await standIn.start();
     service = await TokenServiceUnderTest.start({ databaseUrl: database.url, environment: { GRANT_SERVICE_URL: standInUrl } });
     standIn.useTokenService(service.url);
-    grants = new GrantProjectionFixtures(database.url);
+    grants = new GrantProjectionFixtures(database.url, service);
     client = await service.createClient();
   });
 
   afterAll(async () => {
+    await grants?.close();
     await service?.close();
     await standIn?.stop();
     await database?.drop();

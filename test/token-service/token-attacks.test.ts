@@ -29,7 +29,7 @@ describe('when a caller attacks the token endpoints', () => {
   beforeAll(async () => {
     database = await createTestDatabase('token_attacks');
     service = await TokenServiceUnderTest.start({ databaseUrl: database.url });
-    grants = new GrantProjectionFixtures(database.url);
+    grants = new GrantProjectionFixtures(database.url, service);
     alice = await service.createClient();
     mallory = await service.createClient();
     const grant = await grants.insertActiveGrant({ clientId: alice.clientId });
@@ -48,6 +48,7 @@ describe('when a caller attacks the token endpoints', () => {
   });
 
   afterAll(async () => {
+    await grants?.close();
     await service?.close();
     await database?.drop();
   });

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 
 import { InfrastructureModule } from '#platform/infrastructure.module.js';
+import { OpenApiModule } from '#platform/openapi/openapi.module.js';
 
 import { ProjectionReadinessCheck } from './projection/projection-readiness.check.js';
 import { ProjectionModule } from './projection/projection.module.js';
@@ -21,6 +22,7 @@ export class GrantProjectorModule {
           readinessChecks: [ProjectionReadinessCheck],
         }),
         ProjectionModule,
+        OpenApiModule.forApp('apps/grant-projector/openapi/openapi.yaml'),
       ],
       providers: [{ provide: GRANT_PROJECTOR_CONFIG, useValue: config }],
       exports: [GRANT_PROJECTOR_CONFIG],

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 
 import { InfrastructureModule } from '#platform/infrastructure.module.js';
+import { OpenApiModule } from '#platform/openapi/openapi.module.js';
 
 import { AccountModule } from './account/account.module.js';
 import { AdminModule } from './admin/admin.module.js';
@@ -27,6 +28,7 @@ export class GrantServiceModule {
         AdminModule,
         RelayModule,
         GrantGrpcModule,
+        OpenApiModule.forApp('apps/grant-service/openapi/openapi.yaml'),
       ],
       providers: [{ provide: GRANT_SERVICE_CONFIG, useValue: config }],
       exports: [GRANT_SERVICE_CONFIG],

@@ -4,6 +4,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
 import { InfrastructureModule } from '#platform/infrastructure.module.js';
+import { OpenApiModule } from '#platform/openapi/openapi.module.js';
 import { PROBLEM_MAPPERS, ProblemDetailsFilter } from '#platform/problem-details/problem-details.filter.js';
 
 import { ClientRegistry } from './clients/client-registry.js';
@@ -15,6 +16,7 @@ import { tokenServiceProblemMapper } from './common/token-service-problems.js';
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from './config/token-service.config.js';
 import { ProjectionFreshness } from './freshness/projection-freshness.js';
 import { ProjectionFreshnessCheck } from './freshness/projection-freshness.check.js';
+import { ActiveGrants } from './grants/active-grants.js';
 import { GrantLastUsed } from './grants/grant-last-used.js';
 import { GrantProjection } from './grants/grant-projection.js';
 import { GRANT_REVOKER } from './grants/grant-revoker.js';
@@ -39,8 +41,9 @@ export interface TokenServiceOptions {
 const sharedProviders: Provider[] = [
   {
     provide: ClientRegistry,
-    useFactory: (dataSource: DataSource, clock: Clock) => new ClientRegistry(dataSource, clock),
-    inject: [getDataSourceToken(), CLOCK],
+    useFactory: (dataSource: DataSource, clock: Clock, config: TokenServiceConfig) =>
+      new ClientRegistry(dataSource, clock, config.TOKEN_CLIENT_CACHE_TTL_SECONDS * 1000),
+    inject: [getDataSourceToken(), CLOCK, TOKEN_SERVICE_CONFIG],
   },
   {
     provide: SigningKeyStore,
@@ -52,6 +55,7 @@ const sharedProviders: Provider[] = [
   TokenVerifier,
   RevokedAccessTokens,
   GrantProjection,
+  ActiveGrants,
   GrantLastUsed,
   { provide: GRANT_REVOKER, useClass: HttpGrantRevoker },
   ProjectionFreshness,
@@ -78,6 +82,7 @@ export class TokenServiceModule {
         OAuthModule,
         OfflineTokensModule,
         TokenGrpcModule,
+        OpenApiModule.forApp('apps/token-service/openapi/openapi.yaml'),
       ],
       providers: [
         { provide: TOKEN_SERVICE_CONFIG, useValue: config },

@@ -64,7 +64,7 @@ export const kafkaTopicVariable = z
   .regex(/^[A-Za-z0-9._-]{1,249}$/, { error: 'must be a Kafka topic name: 1 to 249 letters, digits, ".", "_" or "-"' })
   .refine((topic) => topic !== '.' && topic !== '..', { error: 'must be a Kafka topic name other than "." and ".."' });
 
-/** A whole number from `minimum` to `maximum`, written in decimal; `unit` names what it counts in the error. */
+/** Creates the schema of a whole number from `minimum` to `maximum`, written in decimal. `unit` names what it counts in the error. */
 export function integerVariable(minimum: number, maximum: number, unit: string) {
   const expected = `must be a whole number of ${unit} from ${minimum} to ${maximum}`;
   return z

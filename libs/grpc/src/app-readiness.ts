@@ -14,7 +14,7 @@ export function appReadiness(moduleRef: ModuleRef): () => Promise<boolean> {
       await health.ready();
       return true;
     } catch {
-      // terminus raises ServiceUnavailableException when a check fails; the status says enough.
+      // terminus raises ServiceUnavailableException when a check fails, and NOT_SERVING reports that.
       return false;
     }
   };

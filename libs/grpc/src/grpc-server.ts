@@ -1,4 +1,12 @@
-import { type MethodDefinition, Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  type handleUnaryCall,
+  type MethodDefinition,
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedHandleCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
@@ -38,6 +46,11 @@ export interface GrpcServerOptions {
  * readiness check passes, and again from the moment `stop` begins.
  */
 export class GrpcServer {
+  /**
+   * Unary handlers that have not called back yet. grpc-js forgets a call once its status is
+   * sent, for example DEADLINE_EXCEEDED, while the handler may still use the database, so
+   * `stop` waits for these too before the app closes its connections.
+   */
   private readinessTimer: NodeJS.Timeout | undefined;
   private checkingReadiness = false;
   private stopping = false;
@@ -49,13 +62,16 @@ export class GrpcServer {
     private readonly options: GrpcServerOptions,
     /** The port actually bound, which differs from the option when that was 0. */
     readonly port: number,
+    private readonly runningHandlers: Set<Promise<void>>,
   ) {}
 
   static async start(options: GrpcServerOptions): Promise<GrpcServer> {
     const packageDefinition = loadProtoFiles(options.protoFiles);
     const server = new Server({ 'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? defaultMaxReceiveMessageBytes });
+    const runningHandlers = new Set<Promise<void>>();
     for (const service of options.services) {
-      server.addService(tolerantServiceDefinition(serviceDefinition(packageDefinition, service.name)), service.implementation);
+      const definition = serviceDefinition(packageDefinition, service.name);
+      server.addService(tolerantServiceDefinition(definition), trackedImplementation(definition, service.implementation, runningHandlers));
     }
 
     const serviceNames = ['', ...options.services.map((service) => service.name)];
@@ -65,34 +81,39 @@ export class GrpcServer {
     const healthDefinition = loadSync(healthProtoPath, protoLoaderOptions);
     new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
 
-    const port = await bind(server, options.host, options.port);
-    const started = new GrpcServer(server, health, options, port);
+    let port: number;
+    try {
+      port = await bind(server, options.host, options.port);
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
+    const started = new GrpcServer(server, health, options, port, runningHandlers);
     started.watchReadiness();
     options.logger.info({ host: options.host, port, services: options.services.map((service) => service.name) }, 'gRPC server started');
     return started;
   }
 
   /**
-   * Reports NOT_SERVING, stops accepting calls, and waits for in-flight calls up to the grace
-   * period before cancelling them.
+   * Reports NOT_SERVING, stops accepting calls, and waits up to the grace period for in-flight
+   * calls and their handlers. Calls still open after it are cancelled.
    */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.readinessTimer);
-    this.setServing(false);
+    this.serving = false;
+    this.reportStatus('NOT_SERVING');
 
     const graceMs = this.options.shutdownGraceMs ?? 5000;
-    let graceTimer: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      new Promise<boolean>((resolve) => this.server.tryShutdown(() => resolve(true))),
-      new Promise<boolean>((resolve) => {
-        graceTimer = setTimeout(() => resolve(false), graceMs);
-      }),
-    ]);
-    clearTimeout(graceTimer);
+    const deadline = Date.now() + graceMs;
+    const drained = await settlesWithin(new Promise<void>((resolve) => this.server.tryShutdown(() => resolve())), graceMs);
     if (!drained) {
       this.options.logger.warn({ port: this.port, graceMs }, 'gRPC calls still running after the grace period are cancelled');
       this.server.forceShutdown();
+    }
+    const handlersDone = await settlesWithin(Promise.all(this.runningHandlers), Math.max(0, deadline - Date.now()));
+    if (!handlersDone) {
+      this.options.logger.warn({ port: this.port, handlers: this.runningHandlers.size }, 'gRPC handlers still running after the grace period');
     }
     this.options.logger.info({ port: this.port }, 'gRPC server stopped');
   }
@@ -121,7 +142,10 @@ export class GrpcServer {
       this.options.logger[serving ? 'info' : 'warn']({ port: this.port, serving }, 'gRPC health status changed');
     }
     this.serving = serving;
-    const status: ServingStatus = serving ? 'SERVING' : 'NOT_SERVING';
+    this.reportStatus(serving ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  private reportStatus(status: ServingStatus): void {
     this.health.setStatus('', status);
     for (const service of this.options.services) this.health.setStatus(service.name, status);
   }
@@ -148,6 +172,49 @@ function tolerantServiceDefinition(definition: ServiceDefinition): ServiceDefini
     return [name, { ...method, requestDeserialize }];
   });
   return Object.fromEntries(methods) as ServiceDefinition;
+}
+
+/**
+ * Wraps each unary handler so that it counts as running until it calls back. Streaming methods,
+ * which this project's services do not define, are passed through untracked.
+ */
+function trackedImplementation(
+  definition: ServiceDefinition,
+  implementation: UntypedServiceImplementation,
+  runningHandlers: Set<Promise<void>>,
+): UntypedServiceImplementation {
+  const handlers = Object.entries(implementation).map(([name, handler]): [string, UntypedHandleCall] => {
+    const method = definition[name];
+    if (method === undefined || method.requestStream || method.responseStream) return [name, handler];
+    const unary = handler as handleUnaryCall<unknown, unknown>;
+    const tracked: handleUnaryCall<unknown, unknown> = (call, callback) => {
+      let finish!: () => void;
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      runningHandlers.add(finished);
+      void finished.then(() => runningHandlers.delete(finished));
+      unary(call, (...response: Parameters<typeof callback>) => {
+        finish();
+        callback(...response);
+      });
+    };
+    return [name, tracked];
+  });
+  return Object.fromEntries(handlers);
+}
+
+/** Resolves whether `promise` settles within `timeoutMs`. */
+async function settlesWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function bind(server: Server, host: string, port: number): Promise<number> {

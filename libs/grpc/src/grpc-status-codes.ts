@@ -11,8 +11,8 @@ import { status } from '@grpc/grpc-js';
  *   will not help, such as a revoked grant or a grant past its lifetime. OAuth's invalid_grant
  *   maps here, because the refresh token itself may be fine while its grant is not.
  * - ABORTED: a concurrent change won, so a retry of the whole call may succeed.
- * - UNAVAILABLE: the server cannot answer right now, such as a projection that lags behind;
- *   the same call may succeed a moment later.
+ * - UNAVAILABLE: the server cannot respond right now, for example because the projection lags
+ *   behind, so the same call may succeed a moment later.
  */
 export const grpcStatusByCode = {
   // The grant domain's rules.

@@ -14,7 +14,7 @@ export const grantServiceName = 'offline_grants.grants.v1.GrantService';
 export const tokenServiceName = 'offline_grants.tokens.v1.TokenService';
 
 /**
- * How the servers, the tests and the benchmarks load the proto files: field names as written
+ * Loader options of the servers, the tests and the benchmarks: field names as written
  * (snake_case), 64-bit integers as decimal strings so that positions above 2^53 stay exact, and
  * every unset scalar at its proto3 default.
  */

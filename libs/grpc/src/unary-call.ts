@@ -1,4 +1,4 @@
-import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Deadline, handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
 
 import { type GrpcErrorDescription, GrpcCallError, toStatusObject } from './grpc-call-error.js';
 
@@ -16,9 +16,9 @@ export interface GrpcLogger {
 export type GrpcErrorTranslator = (error: unknown) => GrpcErrorDescription | undefined;
 
 /**
- * Stands in for a request message that could not be decoded. grpc-js would answer INTERNAL for
- * a decoding failure, but a malformed message is the client's fault, so the request deserializer
- * returns this marker and unaryCall answers INVALID_ARGUMENT.
+ * Marker for a request message that could not be decoded. grpc-js would respond INTERNAL to a
+ * decoding failure, but a malformed message is the client's fault, so the request deserializer
+ * returns this marker and unaryCall responds INVALID_ARGUMENT.
  */
 export class MalformedRequest {
   constructor(readonly reason: string) {}
@@ -38,7 +38,7 @@ export interface UnaryCallOptions<Request, Response> {
 }
 
 /**
- * Adapts an async handler to grpc-js. It answers a malformed request with INVALID_ARGUMENT,
+ * Adapts an async handler to grpc-js. It rejects a malformed request with INVALID_ARGUMENT,
  * skips a call that is already cancelled (which includes a passed deadline), and maps every
  * error through GrpcCallError, the app's translator, or else `internal_error`, which is logged
  * once here and sent without detail.
@@ -66,13 +66,20 @@ export function unaryCall<Request, Response>(options: UnaryCallOptions<Request, 
 /**
  * Raises GrpcCallError `request.cancelled` when the client cancelled the call or its deadline
  * passed. Handlers call it right before work that changes state, so that an abandoned call does
- * not start a command that nobody waits for. grpc-js has already answered such a call with
- * CANCELLED or DEADLINE_EXCEEDED, and it drops the response of this error.
+ * not start a command that no client waits for. grpc-js has already sent CANCELLED or
+ * DEADLINE_EXCEEDED for such a call and drops this error's status. The deadline is compared here
+ * because grpc-js (1.14) sends DEADLINE_EXCEEDED without setting `cancelled`.
  */
-export function throwIfCancelled(call: { cancelled: boolean }): void {
-  if (call.cancelled) {
+export function throwIfCancelled(call: Pick<ServerUnaryCall<unknown, unknown>, 'cancelled' | 'getDeadline'>): void {
+  if (call.cancelled || deadlinePassed(call.getDeadline())) {
     throw new GrpcCallError({ code: 'request.cancelled', message: 'The call was cancelled or its deadline passed before the server started it.' });
   }
+}
+
+/** Returns whether the deadline has passed. A call without a deadline has Infinity, which never passes. */
+function deadlinePassed(deadline: Deadline): boolean {
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  return deadlineMs <= Date.now();
 }
 
 function describeError<Request, Response>(error: unknown, options: UnaryCallOptions<Request, Response>): GrpcErrorDescription {

@@ -1,3 +1,4 @@
+import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
@@ -10,10 +11,17 @@ import {
   type TokenServiceConfig,
 } from '../../../apps/token-service/src/config/token-service.config.js';
 import { ProjectionFreshness } from '../../../apps/token-service/src/freshness/projection-freshness.js';
+import { ActiveGrants } from '../../../apps/token-service/src/grants/active-grants.js';
+import { GrantLastUsed } from '../../../apps/token-service/src/grants/grant-last-used.js';
 import { TokenServiceModule } from '../../../apps/token-service/src/token-service.module.js';
+import type { GrantEvent } from '#grant-domain/grant.events.js';
+import type { RevokeReason } from '#grant-domain/revoke-reason.js';
+import { encodeGrantEvent } from '#grant-events/grant-event-codec.js';
+import type { RecordedGrantEvent } from '#grant-events/grant-event-message.js';
 import { startHttpApp, type StartedHttpApp } from '#platform/start-http-app.js';
 import { testEnvironment } from '#testing/test-apps.js';
-import { uniqueName } from '#testing/test-kafka.js';
+import { testKafkaClient, uniqueName } from '#testing/test-kafka.js';
+import { waitFor } from '#testing/wait-for.js';
 
 import { TestClock } from './test-clock.js';
 
@@ -83,6 +91,15 @@ export class TokenServiceUnderTest {
 
   get freshness(): ProjectionFreshness {
     return this.started.app.get(ProjectionFreshness);
+  }
+
+  get grantState(): ActiveGrants {
+    return this.started.app.get(ActiveGrants);
+  }
+
+  /** Writes the recorded last uses now instead of at the next flush interval. */
+  flushLastUses(): Promise<void> {
+    return this.started.app.get(GrantLastUsed).flush();
   }
 
   async close(): Promise<void> {
@@ -167,11 +184,23 @@ export interface GrantFixture {
 /**
  * PROJECTION FIXTURES: rows written straight into the `grants` table, standing in for the
  * relay and projector, which these tests do not run.
+ *
+ * With `followers`, each change is also published to each follower's grant-events topic as the
+ * relay would publish it, a consumer in the projector's group commits it as the projector would,
+ * and the call returns once every follower's in-memory grant state holds it. Without followers, a
+ * token service learns of a row only when it reads a grant it does not know.
  */
 export class GrantProjectionFixtures {
   private nextPosition = 1000n;
+  private readonly followers: TokenServiceUnderTest[];
+  private readonly projectorStandIns = new Map<string, Promise<Consumer>>();
 
-  constructor(private readonly databaseUrl: string) {}
+  constructor(
+    private readonly databaseUrl: string,
+    ...followers: TokenServiceUnderTest[]
+  ) {
+    this.followers = followers;
+  }
 
   async insertActiveGrant(fixture: Partial<GrantFixture> & { clientId: string }): Promise<GrantFixture> {
     const grant: GrantFixture = {
@@ -187,18 +216,46 @@ export class GrantProjectionFixtures {
        VALUES ($1, $2, $3, $4, 'active', $5, $5, 1, $6)`,
       [grant.grantId, grant.userId, grant.clientId, grant.scopes, grant.createdAt, grant.position.toString()],
     );
+    await this.publish({
+      grantId: grant.grantId,
+      version: 1,
+      position: grant.position,
+      event: { type: 'GrantCreated', data: { ...this.eventData(grant, grant.createdAt), scopes: [...grant.scopes].sort() } },
+    });
     return grant;
   }
 
-  async revoke(grantId: string, reason = 'user'): Promise<void> {
-    await this.query(
-      `UPDATE grants SET status = 'revoked', revoked_at = now(), revoke_reason = $2, version = version + 1 WHERE grant_id = $1`,
+  async revoke(grantId: string, reason: RevokeReason = 'user'): Promise<void> {
+    const [row] = await this.query(
+      `UPDATE grants SET status = 'revoked', revoked_at = now(), revoke_reason = $2, version = version + 1 WHERE grant_id = $1
+       RETURNING user_id, client_id, scopes, version`,
       [grantId, reason],
     );
+    const grant = { grantId, userId: row.user_id as string, clientId: row.client_id as string };
+    await this.publish({
+      grantId,
+      version: row.version as number,
+      position: (this.nextPosition += 1n),
+      event: { type: 'GrantRevoked', data: { ...this.eventData(grant, new Date()), scopes: row.scopes as string[], reason } },
+    });
   }
 
   async changeScopes(grantId: string, scopes: string[]): Promise<void> {
-    await this.query('UPDATE grants SET scopes = $2, version = version + 1 WHERE grant_id = $1', [grantId, scopes]);
+    const [before] = await this.query('SELECT scopes FROM grants WHERE grant_id = $1', [grantId]);
+    const [row] = await this.query('UPDATE grants SET scopes = $2, version = version + 1 WHERE grant_id = $1 RETURNING user_id, client_id, version', [
+      grantId,
+      scopes,
+    ]);
+    const grant = { grantId, userId: row.user_id as string, clientId: row.client_id as string };
+    await this.publish({
+      grantId,
+      version: row.version as number,
+      position: (this.nextPosition += 1n),
+      event: {
+        type: 'GrantScopesChanged',
+        data: { ...this.eventData(grant, new Date()), scopes: [...scopes].sort(), previousScopes: [...(before.scopes as string[])].sort() },
+      },
+    });
   }
 
   async row(grantId: string): Promise<{ status: string; revoke_reason: string | null } | undefined> {
@@ -214,5 +271,62 @@ export class GrantProjectionFixtures {
     } finally {
       await client.end();
     }
+  }
+
+  private eventData(grant: { grantId: string; userId: string; clientId: string }, occurredAt: Date) {
+    return {
+      grantId: grant.grantId,
+      userId: grant.userId,
+      clientId: grant.clientId,
+      actor: { type: 'system' as const, id: 'test-fixture' },
+      occurredAt: occurredAt.toISOString(),
+    };
+  }
+
+  /** Stops the consumers that stand in for the projector; call it once the test is done. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.projectorStandIns.values()].map(async (consumer) => (await consumer).disconnect()));
+    this.projectorStandIns.clear();
+  }
+
+  private async publish(change: { grantId: string; version: number; position: bigint; event: GrantEvent }): Promise<void> {
+    if (this.followers.length === 0) return;
+    const recorded: RecordedGrantEvent = { ...change, eventId: randomUUID(), metadata: {}, recordedAt: new Date() };
+    const topics = new Map(this.followers.map((follower) => [follower.config.GRANT_EVENTS_TOPIC, follower.config.GRANT_PROJECTOR_GROUP_ID]));
+    const producer = testKafkaClient().producer();
+    await producer.connect();
+    try {
+      for (const [topic, projectorGroupId] of topics) {
+        await producer.send({ topic, messages: [encodeGrantEvent(recorded)] });
+        await this.startProjectorStandIn(topic, projectorGroupId);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    for (const follower of this.followers) {
+      await waitFor(() => (follower.grantState.knownVersion(change.grantId) ?? 0) >= change.version, {
+        intervalMs: 10,
+        description: `grant ${change.grantId} version ${change.version} in the grant state of ${follower.url}`,
+      });
+    }
+  }
+
+  /**
+   * Runs a consumer in the projector's group that commits every message it receives, as the
+   * projector does after applying it, so that the token service does not see a projector falling behind.
+   */
+  private startProjectorStandIn(topic: string, groupId: string): Promise<Consumer> {
+    let started = this.projectorStandIns.get(topic);
+    if (!started) {
+      started = (async () => {
+        const consumer = testKafkaClient().consumer({ groupId });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachBatch: async () => undefined });
+        return consumer;
+      })();
+      this.projectorStandIns.set(topic, started);
+    }
+    return started;
   }
 }

@@ -72,7 +72,9 @@ export class DeadLetterPublisher {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      // kafkajs retries an idempotent send forever by default. A bounded retry lets a broker outage
+      // surface as an error, which the consumer logs once and retries with its own backoff.
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     this.producer = producer;
     await producer.connect();

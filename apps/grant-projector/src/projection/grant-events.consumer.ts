@@ -3,7 +3,8 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 
 import { decodeGrantEvent, GrantEventDecodeError } from '#grant-events/grant-event-codec.js';
 import { ensureTopic } from '#messaging/ensure-topic.js';
-import { InjectKafka, type Kafka } from '#messaging/kafka.module.js';
+import { createKafkaClient } from '#messaging/kafka-client.js';
+import type { Kafka } from '#messaging/kafka.module.js';
 
 import { GRANT_PROJECTOR_CONFIG, type GrantProjectorConfig } from '../config/grant-projector.config.js';
 import { isDatabaseUnavailable } from './database-errors.js';
@@ -13,10 +14,21 @@ import { projectionMetrics, type ProjectionMetrics } from './projection.metrics.
 import { type ProjectionOutcome, ProjectionWriter } from './projection-writer.js';
 
 /**
- * starting: the first start attempt runs; retrying: a start attempt failed and another follows;
- * running: the consumer is in its group; restarting: it crashed and starts again; stopped: the app closes.
+ * State of the grant-events consumer:
+ * - starting: the first start attempt runs.
+ * - retrying: a start attempt failed, and another follows.
+ * - running: the consumer runs in its group.
+ * - restarting: it crashed and starts again.
+ * - stopped: the app is closing.
  */
 export type ConsumerState = 'starting' | 'retrying' | 'running' | 'restarting' | 'stopped';
+
+/**
+ * Retries of the consumer's Kafka client. With the kafkajs defaults (5 retries, waits growing up to
+ * 30 s) a connection attempt during a broker outage hangs for tens of seconds and holds up shutdown.
+ * With these it fails within seconds, and the consumer's own backoff takes over.
+ */
+const kafkaRetry = { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 };
 
 /** Pauses between retries double from the first value up to the maximum. */
 const startBackoff = { firstMs: 200, maxMs: 5000 };
@@ -24,8 +36,8 @@ const databaseBackoff = { firstMs: 100, maxMs: 2000 };
 const attemptBackoff = { firstMs: 200, maxMs: 5000 };
 
 /**
- * Partitions hold disjoint sets of grants, so batches of different partitions never wait for each
- * other's row locks. Handling three at once overlaps their database round trips.
+ * Messages are keyed by grant id, so batches of different partitions touch different grants and
+ * do not wait for each other's row locks. Handling three at once overlaps their database round trips.
  */
 const partitionsConsumedConcurrently = 3;
 
@@ -79,23 +91,24 @@ function headerText(message: KafkaMessage, name: string): string | undefined {
 export class GrantEventsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(GrantEventsConsumer.name);
   private readonly metrics: ProjectionMetrics = projectionMetrics();
+  private readonly kafka: Kafka;
   private readonly deadLetters: DeadLetterPublisher;
   private consumer: Consumer | undefined;
   private currentState: ConsumerState = 'starting';
   private starting: Promise<void> | undefined;
   private stopping = false;
   private readonly wakeUps = new Set<() => void>();
-  /** When the consumer first crashed since it last joined its group. */
+  /** Time of the first crash since the consumer last joined its group. */
   private crashedSince: number | undefined;
   /** Start of the current database outage; undefined while the database is available. */
   private databaseDownSince: number | undefined;
 
   constructor(
     @Inject(GRANT_PROJECTOR_CONFIG) private readonly config: GrantProjectorConfig,
-    @InjectKafka() private readonly kafka: Kafka,
     private readonly writer: ProjectionWriter,
   ) {
-    this.deadLetters = new DeadLetterPublisher(kafka, config.GRANT_EVENTS_DLQ_TOPIC);
+    this.kafka = createKafkaClient({ clientId: 'grant-projector-consumer', brokers: config.KAFKA_BROKERS, retry: kafkaRetry });
+    this.deadLetters = new DeadLetterPublisher(this.kafka, config.GRANT_EVENTS_DLQ_TOPIC);
   }
 
   get state(): ConsumerState {
@@ -112,7 +125,9 @@ export class GrantEventsConsumer implements OnApplicationBootstrap, BeforeApplic
     this.stopping = true;
     this.currentState = 'stopped';
     for (const wakeUp of this.wakeUps) wakeUp();
+    await this.consumer?.disconnect().catch(() => undefined);
     await this.starting;
+    // A start attempt that was connecting when shutdown began may have left a consumer behind.
     await this.consumer?.disconnect().catch(() => undefined);
     await this.deadLetters.close();
   }
@@ -132,7 +147,7 @@ export class GrantEventsConsumer implements OnApplicationBootstrap, BeforeApplic
             'Projector consumer could not start; retrying until Kafka and the topic are available',
           );
         }
-        this.currentState = this.currentState === 'restarting' ? 'restarting' : 'retrying';
+        if (this.currentState !== 'restarting') this.currentState = 'retrying';
         await this.consumer?.disconnect().catch(() => undefined);
         this.consumer = undefined;
         await this.pause(backoffMs(startBackoff, attempt));
@@ -347,7 +362,7 @@ export class GrantEventsConsumer implements OnApplicationBootstrap, BeforeApplic
     this.databaseDownSince = Date.now();
     this.logger.error(
       { err: error, topic: control.topic, partition: control.partition },
-      'Projection database is unavailable; the consumer waits and retries until it answers',
+      'Projection database is unavailable; the consumer waits and retries until it is back',
     );
   }
 

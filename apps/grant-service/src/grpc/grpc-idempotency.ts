@@ -10,16 +10,16 @@ import { IdempotencyRecords } from '../grants/idempotency/idempotency-records.js
 import { requestFingerprint } from '../grants/idempotency/request-fingerprint.js';
 
 /**
- * Stored as the record's status code for a completed gRPC call. The column holds HTTP statuses,
- * and a gRPC call stores only successes, so 200 reads right for both transports.
+ * Status code stored for a completed gRPC call. The column contains HTTP statuses, and a gRPC
+ * call stores only successes, so 200 reads right for both transports.
  */
 const completedStatusCode = 200;
 
 /**
  * Gives mutating gRPC calls the REST API's Idempotency-Key semantics, on the same
- * `idempotency_records` table: with `idempotency-key` metadata a call runs once per caller and
- * key, a retry of the same call returns the stored response with `idempotent-replayed: true`
- * metadata, the same key on another call fails with `idempotency.key_reused`, and a retry while
+ * `idempotency_records` table. With `idempotency-key` metadata, a call runs once per caller and
+ * key. A retry of the same call returns the stored response with `idempotent-replayed: true`
+ * metadata. The same key on another call fails with `idempotency.key_reused`, and a retry while
  * the first call runs fails with `idempotency.request_in_progress`. The fingerprint starts with
  * the gRPC method path, so a key used over REST never replays over gRPC or the other way round.
  */

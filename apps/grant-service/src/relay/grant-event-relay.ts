@@ -16,11 +16,14 @@ const maxBackoffMs = 2000;
 /**
  * Retries of the relay's Kafka client. With the kafkajs defaults (5 retries, waits growing up to
  * 30 s) a send during a broker outage hangs for tens of seconds, which hides the outage and delays
- * the recovery; with these it fails within seconds and the relay's own backoff takes over.
+ * the recovery. With these it fails within seconds, and the relay's own backoff takes over.
  */
 const kafkaRetry = { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 };
 
-/** State of one term as leader. A new term starts after a lost lock, so it reads the checkpoint and checks the topic again. */
+/**
+ * State of one term as leader. A new term starts after a lost lock, so it reads the checkpoint and
+ * checks the topic again.
+ */
 interface LeaderSession {
   checkpoint: RelayCheckpoint | undefined;
   topicReady: boolean;
@@ -219,7 +222,7 @@ export class GrantEventRelay implements OnApplicationBootstrap, BeforeApplicatio
     if (outage === undefined) {
       this.logger.error(
         { err: error, topic: this.config.GRANT_EVENTS_TOPIC },
-        'Relay could not publish grant events; retrying from the checkpoint until Kafka and PostgreSQL answer',
+        'Relay could not publish grant events; retrying from the checkpoint until Kafka and PostgreSQL are available',
       );
       return { startedAt: Date.now(), attempts: 1, backoffMs: firstBackoffMs };
     }

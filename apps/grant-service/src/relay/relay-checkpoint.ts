@@ -2,7 +2,7 @@ import type { RelayCheckpoint } from '#persistence/grant-event-store.js';
 
 import type { RelayLeaderLock } from './relay-leader-lock.js';
 
-/** Where a relay starts when it has no checkpoint yet: before every transaction and position. */
+/** Checkpoint of a relay that has none yet: before every transaction and position. */
 export const initialRelayCheckpoint: RelayCheckpoint = { transactionId: 0n, position: 0n };
 
 /** Reads the checkpoint of `relayName` through the leader's session. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
@@ -48,11 +49,23 @@ export const bootstrapClientScopes = [
   'tokens:issue',
 ];
 
-/** The `oauth_clients` table: registration, lookup and removal of OAuth clients. */
+/** Clients kept by the lookup cache at most; the least recently loaded one is dropped beyond that. */
+const maxCachedClients = 10_000;
+
+/**
+ * The `oauth_clients` table: registration, lookup and removal of OAuth clients.
+ *
+ * With a `cacheTtlMs` above 0, `find` keeps each client it loaded for that long, so that the
+ * token endpoints read no table per request. Changes made through this registry take effect at
+ * once; changes made by another instance or the CLI take effect after at most the TTL.
+ */
 export class ClientRegistry {
+  private readonly cache = new Map<string, { client: OAuthClient; loadedAtMs: number }>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly cacheTtlMs = 0,
   ) {}
 
   /**
@@ -80,6 +93,7 @@ export class ClientRegistry {
           this.clock.now(),
         ],
       );
+      this.cache.delete(clientId);
       return { client: toClient(rows[0]), clientSecret };
     } catch (error) {
       if ((error as { code?: string }).code === uniqueViolation) {
@@ -90,8 +104,18 @@ export class ClientRegistry {
   }
 
   async find(clientId: string): Promise<OAuthClient | undefined> {
+    const cached = this.cache.get(clientId);
+    if (cached && performance.now() - cached.loadedAtMs < this.cacheTtlMs) return cached.client;
+
     const rows: ClientRow[] = await this.dataSource.query(`SELECT ${clientColumns} FROM oauth_clients WHERE client_id = $1`, [clientId]);
-    return rows[0] === undefined ? undefined : toClient(rows[0]);
+    const client = rows[0] === undefined ? undefined : toClient(rows[0]);
+    // An unknown client id is not cached, so a client registered elsewhere is found at once.
+    this.cache.delete(clientId);
+    if (client && this.cacheTtlMs > 0) {
+      this.cache.set(clientId, { client, loadedAtMs: performance.now() });
+      if (this.cache.size > maxCachedClients) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return client;
   }
 
   async get(clientId: string): Promise<OAuthClient> {
@@ -119,6 +143,7 @@ export class ClientRegistry {
       'WITH deleted AS (DELETE FROM oauth_clients WHERE client_id = $1 RETURNING client_id) SELECT client_id FROM deleted',
       [clientId],
     );
+    this.cache.delete(clientId);
     if (rows.length === 0) throw new TokenServiceError('client.not_found', `client ${clientId} was not found`, 'client_id');
   }
 
@@ -144,5 +169,6 @@ export class ClientRegistry {
          SET client_type = 'confidential', secret_hash = EXCLUDED.secret_hash, allowed_scopes = EXCLUDED.allowed_scopes`,
       [clientId, await hashClientSecret(secret), bootstrapClientScopes, this.clock.now()],
     );
+    this.cache.delete(clientId);
   }
 }

@@ -21,8 +21,6 @@ export type GrantChange =
   | { kind: 'scopes_changed'; grantId: string; version: number; position: number; userId: string; clientId: string; scopes: readonly string[] }
   | { kind: 'revoked'; grantId: string; version: number; position: number; userId: string; clientId: string; scopes: readonly string[] };
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const statusActive = 0;
 const statusRevoked = 1;
 
@@ -45,18 +43,34 @@ class Interner<Value> {
     return index;
   }
 
+  indexOf(key: string): number | undefined {
+    return this.indexes.get(key);
+  }
+
+  /** Lets `alias` find the value already interned at `index`. */
+  addAlias(alias: string, index: number): void {
+    this.indexes.set(alias, index);
+  }
+
   get size(): number {
     return this.values.length;
   }
 }
 
-function growUint32(array: Uint32Array, length: number): Uint32Array {
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+function growUint32(array: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
   const grown = new Uint32Array(length);
   grown.set(array);
   return grown;
 }
 
-function growFloat64(array: Float64Array, length: number): Float64Array {
+function growFloat64(array: Float64Array, length: number): Float64Array<ArrayBuffer> {
   const grown = new Float64Array(length);
   grown.set(array);
   return grown;
@@ -91,6 +105,7 @@ export class ActiveGrantTable {
   private readonly scopeSetValues = new Interner<readonly string[]>();
   /** Scratch words of the id being looked up, to avoid an allocation per lookup. */
   private readonly key = new Uint32Array(4);
+  private keyParsed = false;
 
   /** Number of grants, active or revoked. */
   get size(): number {
@@ -148,11 +163,12 @@ export class ActiveGrantTable {
       });
       return true;
     }
+    // The creation time never changes, so it is taken whatever the version.
+    if (change.kind === 'created' && Number.isNaN(this.createdAts[row])) this.createdAts[row] = change.occurredAtMs;
     if (change.version <= this.versions[row]) return false;
 
     this.versions[row] = change.version;
     this.positions[row] = change.position;
-    if (change.kind === 'created' && Number.isNaN(this.createdAts[row])) this.createdAts[row] = change.occurredAtMs;
     // A revoked grant stays revoked: a later version only moves the marker.
     if (this.statuses[row] === statusRevoked) return true;
     if (change.kind === 'revoked') this.statuses[row] = statusRevoked;
@@ -204,8 +220,9 @@ export class ActiveGrantTable {
     if (Number.isNaN(current) || usedAtMs > current) this.lastUsedAts[row] = usedAtMs;
   }
 
+  /** Adds a row for the id that the preceding `rowOf` call parsed into the scratch key and did not find. */
   private insert(grantId: string, state: Omit<GrantState, 'grantId'>): void {
-    if (!this.parseKey(grantId)) throw new TypeError(`grant id ${grantId} is not a UUID`);
+    if (!this.keyParsed) throw new TypeError(`grant id ${grantId} is not a UUID`);
     if (this.rowCount === this.rowCapacity) this.growRows();
     if ((this.rowCount + 1) / this.slots.length > maxLoadFactor) this.growSlots();
 
@@ -223,14 +240,21 @@ export class ActiveGrantTable {
     this.placeInSlots(row);
   }
 
+  /** Interns a scope set in sorted order; the order it arrives in is remembered too, to skip the sort next time. */
   private internScopes(scopes: readonly string[]): number {
+    const arrivalKey = scopes.join(' ');
+    const known = this.scopeSetValues.indexOf(arrivalKey);
+    if (known !== undefined) return known;
     const sorted = [...scopes].sort();
-    return this.scopeSetValues.intern(sorted.join(' '), () => Object.freeze(sorted));
+    const index = this.scopeSetValues.intern(sorted.join(' '), () => Object.freeze(sorted));
+    this.scopeSetValues.addAlias(arrivalKey, index);
+    return index;
   }
 
   /** Returns the row of `grantId`, or -1 when it is unknown or not a UUID. */
   private rowOf(grantId: string): number {
-    if (!this.parseKey(grantId)) return -1;
+    this.keyParsed = this.parseKey(grantId);
+    if (!this.keyParsed) return -1;
     const mask = this.slots.length - 1;
     for (let slot = this.hashKey() & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot];
@@ -248,13 +272,29 @@ export class ActiveGrantTable {
     }
   }
 
-  /** Parses a UUID into the scratch key: four big-endian words of its 128 bits. */
+  /**
+   * Parses a UUID (any case) into the scratch key, four big-endian words of its 128 bits, and
+   * returns false for anything else. Hand-written because it runs for every lookup and every row loaded.
+   */
   private parseKey(grantId: string): boolean {
-    if (grantId.length !== 36 || !uuidPattern.test(grantId)) return false;
-    this.key[0] = Number.parseInt(grantId.slice(0, 8), 16);
-    this.key[1] = Number.parseInt(grantId.slice(9, 13) + grantId.slice(14, 18), 16);
-    this.key[2] = Number.parseInt(grantId.slice(19, 23) + grantId.slice(24, 28), 16);
-    this.key[3] = Number.parseInt(grantId.slice(28, 36), 16);
+    if (grantId.length !== 36) return false;
+    let word = 0;
+    let digits = 0;
+    for (let index = 0; index < 36; index += 1) {
+      const code = grantId.charCodeAt(index);
+      if (index === 8 || index === 13 || index === 18 || index === 23) {
+        if (code !== 0x2d) return false;
+        continue;
+      }
+      const nibble = hexValue(code);
+      if (nibble < 0) return false;
+      word = ((word << 4) | nibble) >>> 0;
+      digits += 1;
+      if (digits % 8 === 0) {
+        this.key[digits / 8 - 1] = word;
+        word = 0;
+      }
+    }
     return true;
   }
 

@@ -205,8 +205,6 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
         return;
       }
 
-      // The group is new and empty, so its offsets can be set before it consumes.
-      await admin.setOffsets({ groupId: this.groupId, topic, partitions: startOffsets });
       const targets = await admin.fetchTopicOffsets(topic);
       this.follower = new GrantEventsFollower(this.kafka, this.connections, this.table, topic, this.groupId);
       await this.follower.start(startOffsets);

@@ -53,6 +53,8 @@ export class GrantEventsFollower {
   private crashedSince: number | undefined;
   /** Per partition, the offset of the next message to apply. */
   private readonly next = new Map<number, bigint>();
+  /** Per partition, the first offset to apply: messages below it are in the loaded rows. */
+  private readonly firstOffsets = new Map<number, bigint>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -63,12 +65,19 @@ export class GrantEventsFollower {
   ) {}
 
   /**
-   * Starts consuming. Partitions listed in `startOffsets` start there; the caller has committed
-   * those offsets for this group. Any other partition starts at its earliest message.
+   * Starts consuming. A partition listed in `startOffsets` starts at its offset there, and
+   * messages below it are never applied, even if kafkajs delivers some before the seek takes
+   * effect. Any other partition starts at its earliest message.
    */
   async start(startOffsets: ReadonlyArray<{ partition: number; offset: string }>): Promise<void> {
-    for (const { partition, offset } of startOffsets) this.next.set(partition, BigInt(offset));
+    for (const { partition, offset } of startOffsets) {
+      this.firstOffsets.set(partition, BigInt(offset));
+      this.next.set(partition, BigInt(offset));
+    }
     await this.connectAndRun();
+    // consumer.run has joined the group, so every partition is assigned and the seeks apply.
+    // A seek commits its offset (autoCommit), so a rejoin resumes there too.
+    for (const { partition, offset } of startOffsets) this.consumer?.seek({ topic: this.topic, partition, offset });
   }
 
   /** The next offset to apply per partition; a partition not listed has applied nothing yet. */
@@ -102,7 +111,9 @@ export class GrantEventsFollower {
   private async applyBatch({ batch }: EachBatchPayload): Promise<void> {
     let applied = 0;
     let duplicates = 0;
+    const firstOffset = this.firstOffsets.get(batch.partition) ?? 0n;
     for (const message of batch.messages) {
+      if (BigInt(message.offset) < firstOffset) continue;
       let change: GrantChange;
       try {
         change = grantChangeOf(message);
@@ -120,7 +131,8 @@ export class GrantEventsFollower {
     }
     appliedEvents().inc({ outcome: 'applied' }, applied);
     appliedEvents().inc({ outcome: 'duplicate' }, duplicates);
-    this.next.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
+    const next = BigInt(batch.lastOffset()) + 1n;
+    if (next > firstOffset) this.next.set(batch.partition, next);
   }
 
   /** kafkajs restarts a consumer after a retriable crash by itself; after any other crash this starts a new one. */

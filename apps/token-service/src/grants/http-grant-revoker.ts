@@ -7,6 +7,7 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { TokenServiceError } from '../common/token-service-error.js';
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from '../config/token-service.config.js';
 import { TokenSigner } from '../tokens/token-signer.js';
+import { ActiveGrants } from './active-grants.js';
 import type { GrantRevoker } from './grant-revoker.js';
 
 /** A self-issued token is replaced this long before it expires. */
@@ -16,7 +17,8 @@ const selfTokenLifetimeSeconds = 300;
 /**
  * Revokes grants with `DELETE {GRANT_SERVICE_URL}/v1/grants/{grant_id}`, authenticated by an
  * access token that this service issues to its bootstrap client with scope grants:admin
- * (the client_credentials grant, done in-process).
+ * (the client_credentials grant, done in-process). A revocation the grant service accepted is
+ * final, so this instance refuses the grant's tokens at once, before the event arrives.
  */
 @Injectable()
 export class HttpGrantRevoker implements GrantRevoker {
@@ -27,6 +29,7 @@ export class HttpGrantRevoker implements GrantRevoker {
     @Inject(TokenSigner) private readonly signer: TokenSigner,
     @Inject(TOKEN_SERVICE_CONFIG) private readonly config: TokenServiceConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ActiveGrants) private readonly activeGrants: ActiveGrants,
   ) {}
 
   async revoke(grantId: string, reason: RevokeReason, actor: Actor): Promise<void> {
@@ -47,6 +50,7 @@ export class HttpGrantRevoker implements GrantRevoker {
     await response.arrayBuffer().catch(() => undefined);
 
     if (response.ok) {
+      this.activeGrants.markRevoked(grantId);
       this.logger.log({ grantId, reason, actorType: actor.type, actorId: actor.id }, 'Grant revoked through the grant service');
       return;
     }

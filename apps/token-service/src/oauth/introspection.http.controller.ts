@@ -5,7 +5,7 @@ import { ClientRegistry } from '../clients/client-registry.js';
 import type { OAuthClient } from '../clients/oauth-client.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { TokenServiceError } from '../common/token-service-error.js';
-import { GrantProjection } from '../grants/grant-projection.js';
+import { ActiveGrants } from '../grants/active-grants.js';
 import { OfflineTokenPolicy } from '../offline-tokens/offline-token-policy.js';
 import { RevokedAccessTokens } from '../tokens/revoked-access-tokens.js';
 import { accessTokenType, refreshTokenType } from '../tokens/token-formats.js';
@@ -34,7 +34,7 @@ export class IntrospectionHttpController {
     @Inject(ClientRegistry) private readonly registry: ClientRegistry,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
     @Inject(OfflineTokenPolicy) private readonly policy: OfflineTokenPolicy,
-    @Inject(GrantProjection) private readonly projection: GrantProjection,
+    @Inject(ActiveGrants) private readonly grants: ActiveGrants,
     @Inject(RevokedAccessTokens) private readonly revoked: RevokedAccessTokens,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -73,7 +73,7 @@ export class IntrospectionHttpController {
 
     const owner = claims.client_id === caller.clientId ? caller : await this.registry.find(claims.client_id);
     if (!owner) return inactive;
-    const valid = await this.policy.validate(token, owner, this.clock.now());
+    const valid = await this.policy.check(claims, owner, this.clock.now());
     return {
       active: true,
       scope: valid.usableScopes.join(' '),
@@ -93,7 +93,7 @@ export class IntrospectionHttpController {
     if (await this.revoked.isRevoked(claims.jti)) return inactive;
     if (claims.grant_id !== undefined) {
       // An access token derived from a grant dies with the grant.
-      const grant = await this.projection.find(claims.grant_id);
+      const grant = await this.grants.find(claims.grant_id);
       if (!grant || grant.status !== 'active') return inactive;
     }
     return {

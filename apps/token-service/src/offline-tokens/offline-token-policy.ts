@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { TokenServiceError } from '../common/token-service-error.js';
 import type { OAuthClient } from '../clients/oauth-client.js';
-import { GrantProjection, type ProjectedGrant } from '../grants/grant-projection.js';
+import { ActiveGrants } from '../grants/active-grants.js';
+import { GrantLastUsed } from '../grants/grant-last-used.js';
+import type { ProjectedGrant } from '../grants/grant-projection.js';
 import { type OfflineRefreshTokenClaims, scopeSet } from '../tokens/token-formats.js';
 import { TokenVerifier } from '../tokens/token-verifier.js';
 
@@ -39,24 +41,33 @@ export function grantEndsAt(client: OAuthClient, grant: Pick<ProjectedGrant, 'cr
 /**
  * The one predicate behind refresh, introspection and revocation checks. An offline refresh token
  * is usable only while its signature, type and issuer are valid and it belongs to `client`. Its
- * grant must be active in the projection, match the token, include offline_access, and be within
- * the client's idle timeout and maximum lifetime. Otherwise it raises TokenServiceError with a
- * `token.*` code.
+ * grant must be active, match the token, include offline_access, and be within the client's idle
+ * timeout and maximum lifetime. Otherwise it raises TokenServiceError with a `token.*` code.
+ *
+ * The grant comes from this instance's in-memory state (ActiveGrants), which reads the projection
+ * only for a grant it does not know. An idle timeout is declared only after the stored last use,
+ * which other instances move, confirms it.
  */
 @Injectable()
 export class OfflineTokenPolicy {
   constructor(
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
-    @Inject(GrantProjection) private readonly projection: GrantProjection,
+    @Inject(ActiveGrants) private readonly grants: ActiveGrants,
+    @Inject(GrantLastUsed) private readonly lastUsed: GrantLastUsed,
   ) {}
 
   async validate(token: string, client: OAuthClient, now: Date): Promise<ValidOfflineToken> {
     const { claims } = await this.verifier.verifyRefreshToken(token);
+    return this.check(claims, client, now);
+  }
+
+  /** Applies the grant rules to the claims of a refresh token whose signature, type and issuer were verified. */
+  async check(claims: OfflineRefreshTokenClaims, client: OAuthClient, now: Date): Promise<ValidOfflineToken> {
     if (claims.client_id !== client.clientId) {
       throw new TokenServiceError('token.client_mismatch', 'the refresh token was issued to another client', 'refresh_token');
     }
 
-    const grant = await this.projection.find(claims.grant_id);
+    const grant = await this.grants.find(claims.grant_id);
     if (!grant) {
       throw new TokenServiceError('token.grant_not_found', `grant ${claims.grant_id} of the refresh token was not found`, 'refresh_token');
     }
@@ -76,9 +87,14 @@ export class OfflineTokenPolicy {
       throw new GrantExpiredError('token.max_lifetime_exceeded', `grant ${grant.grantId} has passed its maximum lifetime`, grant.grantId);
     }
     if (client.offlineIdleTimeoutSeconds !== null) {
-      const lastUsedMs = (grant.lastUsedAt ?? grant.createdAt).getTime();
-      if (nowMs - lastUsedMs > client.offlineIdleTimeoutSeconds * 1000) {
-        throw new GrantExpiredError('token.idle_timeout_exceeded', `grant ${grant.grantId} was unused for longer than its idle timeout`, grant.grantId);
+      const idleMs = (lastUsedAt: Date | null) => nowMs - (lastUsedAt ?? grant.createdAt).getTime();
+      const timeoutMs = client.offlineIdleTimeoutSeconds * 1000;
+      if (idleMs(grant.lastUsedAt) > timeoutMs) {
+        const latestUse = await this.lastUsed.latestUse(grant.grantId, grant.lastUsedAt);
+        if (idleMs(latestUse) > timeoutMs) {
+          throw new GrantExpiredError('token.idle_timeout_exceeded', `grant ${grant.grantId} was unused for longer than its idle timeout`, grant.grantId);
+        }
+        grant.lastUsedAt = latestUse;
       }
     }
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 
 import { CLOCK, type Clock } from '../common/clock.js';
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from '../config/token-service.config.js';
 import { KeyRing } from '../keys/key-ring.js';
+import { signCompactJws } from './compact-jws.js';
 import {
   type AccessTokenClaims,
   accessTokenType,
@@ -40,7 +40,11 @@ export interface SignedAccessToken {
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-/** Signs offline refresh tokens and RFC 9068 access tokens with the active key; every token carries its kid. */
+/**
+ * Signs offline refresh tokens and RFC 9068 access tokens with the active key; every token carries
+ * its kid. Signing uses node:crypto with the key ring's imported key, about three times faster than
+ * jose's SignJWT per token (bench/jws-signing.ts), and yields the same compact JWS.
+ */
 @Injectable()
 export class TokenSigner {
   constructor(
@@ -83,8 +87,8 @@ export class TokenSigner {
     return { token, claims, expiresInSeconds: Math.max(0, expiresAt - issuedAt) };
   }
 
-  private sign(claims: object, typ: string): Promise<string> {
+  private async sign(claims: object, typ: string): Promise<string> {
     const key = this.keyRing.signingKey();
-    return new SignJWT({ ...claims }).setProtectedHeader({ alg: key.algorithm, typ, kid: key.kid }).sign(key.privateKey);
+    return signCompactJws({ alg: key.algorithm, typ, kid: key.kid }, claims, key.privateKey);
   }
 }

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { compactVerify, errors, type JWSHeaderParameters } from 'jose';
 
 import { CLOCK, type Clock } from '../common/clock.js';
 import { TokenServiceError } from '../common/token-service-error.js';
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from '../config/token-service.config.js';
 import { KeyRing } from '../keys/key-ring.js';
 import { signingAlgorithms } from '../keys/signing-key.js';
+import { CompactJwsError, type JwsHeader, verifyCompactJws } from './compact-jws.js';
 import { type AccessTokenClaims, accessTokenType, type OfflineRefreshTokenClaims, refreshTokenType, type TokenType } from './token-formats.js';
 
 /** Tokens this service issues stay far below this; anything longer is rejected before any parsing. */
@@ -14,7 +14,7 @@ const maxTokenLength = 8 * 1024;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface VerifiedToken<Claims> {
-  header: JWSHeaderParameters;
+  header: JwsHeader;
   claims: Claims;
 }
 
@@ -36,7 +36,8 @@ function isSeconds(value: unknown): value is number {
 /**
  * Verifies tokens this service signed: the algorithm must be on the allow-list and match the key
  * named by `kid`, the signature must hold, and `typ` and `iss` must be the expected ones. Every
- * failure is a TokenServiceError with a `token.*` code.
+ * failure is a TokenServiceError with a `token.*` code. The signature check uses node:crypto with
+ * the key ring's imported keys (compact-jws.ts), which measured faster than jose's compactVerify.
  */
 @Injectable()
 export class TokenVerifier {
@@ -105,26 +106,19 @@ export class TokenVerifier {
   private async verify(token: string, expectedType: TokenType): Promise<VerifiedToken<Record<string, unknown>>> {
     if (token.length > maxTokenLength) throw malformed(`the token is longer than ${maxTokenLength} characters`);
 
-    let header: JWSHeaderParameters;
+    let header: JwsHeader;
     let payload: Uint8Array;
     try {
-      ({ protectedHeader: header, payload } = await compactVerify(
-        token,
-        async (protectedHeader) => {
-          const key = protectedHeader.kid === undefined ? undefined : await this.keyRing.verificationKey(protectedHeader.kid);
-          if (!key || key.algorithm !== protectedHeader.alg) {
-            throw new TokenServiceError('token.invalid_signature', 'the token names no known signing key for its algorithm', 'token');
-          }
-          return key.publicKey;
-        },
-        { algorithms: [...signingAlgorithms] },
+      ({ header, payload } = await verifyCompactJws(token, async (protectedHeader) =>
+        typeof protectedHeader.kid === 'string' ? this.keyRing.verificationKey(protectedHeader.kid) : undefined,
       ));
     } catch (error) {
-      throw translateJoseError(error);
+      throw translateJwsError(error);
     }
 
-    if (normalizedType(header.typ) !== expectedType) {
-      throw new TokenServiceError('token.wrong_type', `the token's typ is ${header.typ ?? 'missing'}, expected ${expectedType}`, 'token');
+    const typ = typeof header.typ === 'string' ? header.typ : undefined;
+    if (normalizedType(typ) !== expectedType) {
+      throw new TokenServiceError('token.wrong_type', `the token's typ is ${typ ?? 'missing'}, expected ${expectedType}`, 'token');
     }
 
     let claims: unknown;
@@ -143,21 +137,14 @@ export class TokenVerifier {
   }
 }
 
-/** Maps jose's errors (stable `code` strings) to this service's token codes. */
-function translateJoseError(error: unknown): TokenServiceError {
-  if (error instanceof TokenServiceError) return error;
-  if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return new TokenServiceError('token.invalid_signature', 'the token signature is invalid', 'token');
+/** Maps the compact JWS checks' failures to this service's token codes. */
+function translateJwsError(error: unknown): TokenServiceError {
+  if (!(error instanceof CompactJwsError)) throw error;
+  switch (error.kind) {
+    case 'malformed':
+      return malformed(error.message);
+    case 'algorithm_not_allowed':
+    case 'invalid_signature':
+      return new TokenServiceError('token.invalid_signature', error.message, 'token');
   }
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
-    return new TokenServiceError('token.invalid_signature', `the token's algorithm is not allowed; allowed are ${signingAlgorithms.join(', ')}`, 'token');
-  }
-  if (error instanceof errors.JOSEError) {
-    return malformed('the token is not a valid compact JWS');
-  }
-  if (error instanceof TypeError) {
-    // jose raises TypeError for an unusable key, for example an `alg` that does not fit the key type.
-    return new TokenServiceError('token.invalid_signature', 'the token names no known signing key for its algorithm', 'token');
-  }
-  throw error;
 }

@@ -1,0 +1,18 @@
+import type { SeedSummary } from './grant-seeding.js';
+import type { LoadResult } from './load-spec.js';
+
+/** Everything one `npm run bench` measured, as written to bench/results/<timestamp>.json. */
+export interface BenchResults {
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string };
+  /** The command-line options in effect, defaults included. */
+  options: Record<string, number | string>;
+  seed: SeedSummary;
+  /** Time from the projector's process start until its group had committed every event. */
+  projector: { events: number; secondsFromStart: number; eventsPerSecond: number };
+  replay: string;
+  tokenServiceStart: { grants: number; secondsToReady: number; loadSeconds: number | null; rssMiB: number | undefined };
+  loads: LoadResult[];
+  /** Milliseconds from the revoke's answer (and from its request) until a refresh was refused. */
+  propagation: { grants: number; p50Ms: number; p99Ms: number; maxMs: number; p50FromRequestMs: number; p99FromRequestMs: number };
+  rssMiB: { afterSeed: Record<string, number | undefined>; afterLoad: Record<string, number | undefined> };
+}
