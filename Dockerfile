@@ -18,5 +18,9 @@ COPY --from=build /app/dist dist
 COPY proto proto
 # The account page's static files, which the compiled grant service reads from the source tree.
 COPY --from=build /app/apps/grant-service/src/account/public apps/grant-service/src/account/public
+# Each app's OpenAPI document, which it reads from the source tree at start and serves.
+COPY --from=build /app/apps/grant-service/openapi apps/grant-service/openapi
+COPY --from=build /app/apps/token-service/openapi apps/token-service/openapi
+COPY --from=build /app/apps/grant-projector/openapi apps/grant-projector/openapi
 USER node
 CMD ["node", "dist/apps/grant-service/src/main.js"]

@@ -34,7 +34,7 @@ async function measure(algorithm: SigningAlgorithm) {
     iat: Math.floor(Date.now() / 1000),
     jti: randomUUID(),
   };
-  const token = signCompactJws(header, claims, key.privateKey);
+  const token = await signCompactJws(header, claims, key.privateKey);
   const verificationKey = { algorithm, publicKey: key.publicKey };
 
   return {

@@ -10,8 +10,10 @@ import { startTestApp, testEnvironment } from '#testing/test-apps.js';
 import { createTestDatabase, type TestDatabase } from '#testing/test-database.js';
 import { waitFor } from '#testing/wait-for.js';
 
-// A second broker on its own ports and folder, so that stopping it leaves the shared one alone.
-const brokerPort = 19_292;
+// A second broker on its own ports and folder, so that stopping it leaves the shared one alone. The
+// port is drawn at random from a range no other test uses, so that parallel runs rarely collide;
+// the controller listens on the port above it.
+const brokerPort = 20_000 + 2 * Math.floor(Math.random() * 2000);
 const brokerDirectory = mkdtempSync(path.join(tmpdir(), 'og-kafka-script-'));
 const scriptEnvironment = { ...process.env, KAFKA_LOCAL_PORT: String(brokerPort), KAFKA_LOCAL_DIR: brokerDirectory, KAFKA_LOCAL_HEAP: '256m' };
 

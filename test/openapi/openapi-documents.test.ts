@@ -1,9 +1,8 @@
 import { validate } from '@readme/openapi-parser';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { findProjectRoot, loadOpenApiDocument } from '#platform/openapi/openapi-document.js';
+import { findProjectRoot } from '#platform/openapi/openapi-document.js';
 
 import { type AppName, documentPaths, loadAppDocument, OpenApiContract } from './openapi-kit.js';
 
@@ -51,7 +50,7 @@ describe('when the OpenAPI documents are validated', () => {
     expect(contract.schemaFailures()).toEqual([]);
   });
 
-  it('reports a schema with a misspelt keyword or an invalid value', async () => {
+  it('reports misspelt keywords and invalid values', async () => {
     const broken = structuredClone(loadAppDocument('grant-service').document) as {
       components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> };
     };
@@ -65,7 +64,7 @@ describe('when the OpenAPI documents are validated', () => {
     );
   });
 
-  it.each(apps)('%s gives every operation a unique operationId and a security list', (app) => {
+  it.each(apps)('%s names and secures every operation', (app) => {
     const { document } = loadAppDocument(app);
     const operations = Object.values(document.paths as Record<string, Record<string, { operationId?: string; security?: unknown }>>).flatMap(
       (item) => Object.entries(item).filter(([key]) => ['get', 'post', 'put', 'patch', 'delete'].includes(key)).map(([, operation]) => operation),
@@ -78,7 +77,7 @@ describe('when the OpenAPI documents are validated', () => {
     expect(operations.filter((operation) => !Array.isArray(operation.security))).toEqual([]);
   });
 
-  it('keeps the components that the apps share identical in every document', () => {
+  it('keeps shared components identical', () => {
     const schemasOf = (app: AppName) => (loadAppDocument(app).document.components as { schemas: Record<string, unknown> }).schemas;
     const grantService = schemasOf('grant-service');
     const tokenService = schemasOf('token-service');
@@ -93,54 +92,11 @@ describe('when the OpenAPI documents are validated', () => {
   });
 });
 
-describe('when an app loads its OpenAPI document', () => {
-  let root: string;
+describe('when the container image is built', () => {
+  it.each(apps)('copies the OpenAPI document of %s into the image', (app) => {
+    const dockerfile = readFileSync(path.join(findProjectRoot(), 'Dockerfile'), 'utf8');
+    const folder = path.dirname(documentPaths[app]);
 
-  beforeEach(() => {
-    root = mkdtempSync(path.join(tmpdir(), 'openapi-'));
-    mkdirSync(path.join(root, 'docs'));
-  });
-
-  afterEach(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  it('finds the project root above the module', () => {
-    expect(findProjectRoot()).toBe(path.resolve(import.meta.dirname, '..', '..'));
-  });
-
-  it('keeps the YAML text and serves the same document as JSON', () => {
-    writeFileSync(path.join(root, 'docs', 'api.yaml'), '# A comment.\nopenapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths: {}\n');
-
-    const loaded = loadOpenApiDocument('docs/api.yaml', root);
-
-    expect(loaded.yaml).toContain('# A comment.');
-    expect(JSON.parse(loaded.json)).toEqual({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths: {} });
-  });
-
-  it('rejects a missing file naming its path', () => {
-    expect(() => loadOpenApiDocument('docs/missing.yaml', root)).toThrow(`${path.join(root, 'docs', 'missing.yaml')} was not found`);
-  });
-
-  it('rejects invalid YAML', () => {
-    writeFileSync(path.join(root, 'docs', 'api.yaml'), 'openapi: 3.1.0\npaths: {\n');
-
-    expect(() => loadOpenApiDocument('docs/api.yaml', root)).toThrow('is not valid YAML');
-  });
-
-  it('rejects a repeated key', () => {
-    writeFileSync(path.join(root, 'docs', 'api.yaml'), 'openapi: 3.1.0\npaths: {}\npaths: {}\n');
-
-    expect(() => loadOpenApiDocument('docs/api.yaml', root)).toThrow('is not valid YAML');
-  });
-
-  it.each([
-    ['an OpenAPI 3.0 document', 'openapi: 3.0.3\npaths: {}\n'],
-    ['a document without paths', 'openapi: 3.1.0\ninfo: {title: t, version: "1"}\n'],
-    ['a list', '- openapi: 3.1.0\n'],
-  ])('rejects %s', (_case, text) => {
-    writeFileSync(path.join(root, 'docs', 'api.yaml'), text);
-
-    expect(() => loadOpenApiDocument('docs/api.yaml', root)).toThrow('must be a mapping with openapi: 3.1.x and a paths mapping');
+    expect(dockerfile).toContain(`COPY --from=build /app/${folder} ${folder}\n`);
   });
 });

@@ -31,7 +31,7 @@ export interface RegisteredRoute {
 
 /**
  * Records every route that Fastify registers. Nest builds providers before it registers the
- * routes (both happen before `listen`), so the onRoute hook added here sees every route.
+ * routes, and both happen before `listen`, so the onRoute hook added here receives every route.
  */
 @Injectable()
 export class RegisteredRoutes {
@@ -82,8 +82,10 @@ export async function fetchResponse(url: string, init?: RequestInit): Promise<Li
   const response = await fetch(url, init);
   const text = await response.text();
   const contentType = response.headers.get('content-type') ?? '';
-  const isJson = /^application\/([a-z0-9.+-]+\+)?json\b/i.test(contentType);
-  return { status: response.status, headers: response.headers, body: text === '' ? undefined : isJson ? JSON.parse(text) : text };
+  let body: unknown = text;
+  if (text === '') body = undefined;
+  else if (/^application\/([a-z0-9.+-]+\+)?json\b/i.test(contentType)) body = JSON.parse(text);
+  return { status: response.status, headers: response.headers, body };
 }
 
 interface ResponseSpec {
@@ -99,8 +101,8 @@ export class OpenApiContract {
   private readonly ajv = new Ajv2020({
     allErrors: true,
     strict: true,
-    // Problem enums narrow `code` in an allOf branch without repeating `type`, and a oneOf
-    // branch may require a property defined beside it; both are valid JSON Schema.
+    // Problem enums narrow `code` in an allOf branch without repeating `type`. A oneOf branch
+    // may require a property that is defined beside it. Both are valid JSON Schema.
     strictTypes: false,
     strictRequired: false,
   });

@@ -47,8 +47,8 @@ export interface GrpcServerOptions {
  */
 export class GrpcServer {
   /**
-   * Unary handlers that have not called back yet. grpc-js forgets a call once its status is
-   * sent, for example DEADLINE_EXCEEDED, while the handler may still use the database, so
+   * Unary handlers that have not called back yet. grpc-js stops tracking a call once its status
+   * is sent, for example DEADLINE_EXCEEDED, while the handler may still use the database, so
    * `stop` waits for these too before the app closes its connections.
    */
   private readinessTimer: NodeJS.Timeout | undefined;

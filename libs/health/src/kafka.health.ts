@@ -7,7 +7,8 @@ import { InjectKafka, type Kafka, KafkaConnections } from '#messaging/kafka.modu
 /** Readiness of the Kafka cluster: the broker answers a metadata request within the timeout. */
 @Injectable()
 export class KafkaHealthIndicator {
-  private admin: Admin | undefined;
+  /** The connected admin client, shared by concurrent checks (HTTP readiness and gRPC health). */
+  private admin: Promise<Admin> | undefined;
 
   constructor(
     @InjectKafka() private readonly kafka: Kafka,
@@ -32,17 +33,18 @@ export class KafkaHealthIndicator {
       .withTimeout(timeoutMs);
   }
 
-  private async connectedAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      this.admin = this.connections.track(this.kafka.admin({ retry: { retries: 0 } }));
-      await this.admin.connect();
-    }
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.connections.track(this.kafka.admin({ retry: { retries: 0 } }));
+      await admin.connect();
+      return admin;
+    })();
     return this.admin;
   }
 
   private async resetAdmin(): Promise<void> {
     const admin = this.admin;
     this.admin = undefined;
-    await admin?.disconnect().catch(() => undefined);
+    await admin?.then((connected) => connected.disconnect()).catch(() => undefined);
   }
 }

@@ -1,4 +1,9 @@
 import { type KeyObject, sign, verify } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const signAsync = promisify(sign);
+const verifyAsync = promisify(verify);
+const experimentAsync = process.env.JWS_MODE === 'async';
 
 import { type SigningAlgorithm, signingAlgorithms } from '../keys/signing-key.js';
 
@@ -52,9 +57,9 @@ function digestOf(algorithm: SigningAlgorithm): string | null {
  * library verifies; only the signing skips jose's per-call key checks, because the key ring
  * imported and checked the key once.
  */
-export function signCompactJws(header: JwsHeader & { alg: SigningAlgorithm }, payload: object, privateKey: KeyObject): string {
+export async function signCompactJws(header: JwsHeader & { alg: SigningAlgorithm }, payload: object, privateKey: KeyObject): Promise<string> {
   const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const signature = sign(digestOf(header.alg), Buffer.from(signingInput, 'ascii'), signatureOptions(header.alg, privateKey));
+  const signature = experimentAsync ? await signAsync(digestOf(header.alg), Buffer.from(signingInput, 'ascii'), signatureOptions(header.alg, privateKey)) : sign(digestOf(header.alg), Buffer.from(signingInput, 'ascii'), signatureOptions(header.alg, privateKey));
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 
@@ -104,7 +109,7 @@ export async function verifyCompactJws(
   const signature = Buffer.from(encodedSignature, 'base64url');
   const expectedBytes = key.algorithm === 'ES256' ? es256SignatureBytes : ed25519SignatureBytes;
   const signingInput = Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii');
-  if (signature.length !== expectedBytes || !verify(digestOf(key.algorithm), signingInput, signatureOptions(key.algorithm, key.publicKey), signature)) {
+  if (signature.length !== expectedBytes || !(experimentAsync ? await verifyAsync(digestOf(key.algorithm), signingInput, signatureOptions(key.algorithm, key.publicKey), signature) : verify(digestOf(key.algorithm), signingInput, signatureOptions(key.algorithm, key.publicKey), signature))) {
     throw new CompactJwsError('invalid_signature', 'the token signature is invalid');
   }
   return { header: jwsHeader, payload: Buffer.from(encodedPayload, 'base64url') };

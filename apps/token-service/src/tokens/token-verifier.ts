@@ -4,7 +4,6 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { TokenServiceError } from '../common/token-service-error.js';
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from '../config/token-service.config.js';
 import { KeyRing } from '../keys/key-ring.js';
-import { signingAlgorithms } from '../keys/signing-key.js';
 import { CompactJwsError, type JwsHeader, verifyCompactJws } from './compact-jws.js';
 import { type AccessTokenClaims, accessTokenType, type OfflineRefreshTokenClaims, refreshTokenType, type TokenType } from './token-formats.js';
 

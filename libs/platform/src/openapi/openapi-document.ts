@@ -15,7 +15,10 @@ export interface OpenApiDocument {
   document: Record<string, unknown>;
 }
 
-/** Name in the package.json of the project root, which tells it apart from the package.json of a dependency. */
+/** Injection token of the app's OpenAPI document. */
+export const OPENAPI_DOCUMENT = Symbol('OPENAPI_DOCUMENT');
+
+/** Name in the project root's package.json, which distinguishes it from the package.json of a dependency. */
 const projectPackageName = 'offline-grants';
 
 /**
@@ -38,8 +41,8 @@ export function findProjectRoot(startDirectory = path.dirname(fileURLToPath(impo
 /**
  * Reads and parses the OpenAPI document at `relativePath` below the project root, such as
  * `apps/grant-service/openapi/openapi.yaml`. It raises an Error naming the file when the file is
- * missing, is not valid YAML, or is not an OpenAPI 3.1 document with `paths`, so that a broken
- * document stops the app at start instead of failing the first request.
+ * missing, is not valid YAML, or is not an OpenAPI 3.1 document with `paths`. A broken document
+ * thus stops the app at start instead of failing the first request.
  */
 export function loadOpenApiDocument(relativePath: string, projectRoot = findProjectRoot()): OpenApiDocument {
   const sourcePath = path.join(projectRoot, relativePath);

@@ -1,16 +1,16 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 
-import type { OpenApiDocument } from './openapi-document.js';
-
-/** Injection token of the app's OpenAPI document. */
-export const OPENAPI_DOCUMENT = Symbol('OPENAPI_DOCUMENT');
+import { OPENAPI_DOCUMENT, type OpenApiDocument } from './openapi-document.js';
 
 /**
- * Media types that the OpenAPI Initiative registered with IANA for OpenAPI documents, with the
- * optional version parameter.
+ * The OpenAPI Initiative's vendor media types (`vnd.oai`) for OpenAPI documents, with the version
+ * parameter, as other API servers such as Django REST framework serve them.
+ *
+ * NOTE: the Internet-Draft draft-ietf-httpapi-rest-api-mediatypes proposes
+ * application/openapi+json and application/openapi+yaml instead; switch once it is an RFC.
  */
-export const openApiJsonMediaType = 'application/vnd.oai.openapi+json;version=3.1';
-export const openApiYamlMediaType = 'application/vnd.oai.openapi;version=3.1';
+const openApiJsonMediaType = 'application/vnd.oai.openapi+json;version=3.1';
+const openApiYamlMediaType = 'application/vnd.oai.openapi;version=3.1';
 
 /**
  * Serves the app's OpenAPI document as `GET /openapi.json` and `GET /openapi.yaml`. Both bodies

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 
-import { loadOpenApiDocument } from './openapi-document.js';
-import { OPENAPI_DOCUMENT, OpenApiHttpController } from './openapi.http.controller.js';
+import { loadOpenApiDocument, OPENAPI_DOCUMENT } from './openapi-document.js';
+import { OpenApiHttpController } from './openapi.http.controller.js';
 
 /** `GET /openapi.json` and `GET /openapi.yaml` for one app's hand-written OpenAPI document. */
 @Module({})
