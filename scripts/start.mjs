@@ -15,7 +15,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { parseEnvFile } from './env-file.mjs';
+import { loadProjectEnvironment } from './env-file.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lockFile = path.join(projectRoot, '.run/start.pid');
@@ -33,14 +33,6 @@ const devIdentityProvider = {
   color: 32,
   readyPath: '/.well-known/openid-configuration',
 };
-
-function loadEnvironment() {
-  const fromFile = (name) => {
-    const file = path.join(projectRoot, name);
-    return existsSync(file) ? parseEnvFile(readFileSync(file, 'utf8')) : {};
-  };
-  return { ...fromFile('.env.example'), ...fromFile('.env'), ...process.env };
-}
 
 function isAlive(pid) {
   try {
@@ -95,7 +87,7 @@ function prefixLines(stream, label, color, target) {
 
 async function main() {
   takeLock();
-  const environment = loadEnvironment();
+  const environment = loadProjectEnvironment(projectRoot);
   environment.DEV_IDENTITY_PROVIDER_PORT ??= '3003';
   if (environment.ACCOUNT_OIDC_ISSUER === `http://127.0.0.1:${environment.DEV_IDENTITY_PROVIDER_PORT}`) {
     apps.push(devIdentityProvider);
