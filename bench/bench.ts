@@ -1,4 +1,4 @@
-// `npm run bench`: measures the three apps end to end on this machine, with PostgreSQL, Kafka and
+// `npm run bench` measures the three apps end to end on this machine, with PostgreSQL, Kafka and
 // the load generator on the same box.
 //
 //   npm run bench -- --grants 100000 --duration 10
@@ -43,11 +43,13 @@ const options = parseArguments(process.argv.slice(2), {
   /** Seconds of each load run. */
   duration: 10,
   connections: '1,16,64',
+  /** Offered rates (requests per second) of the fixed-rate refresh runs, or empty for half the measured maximum. */
+  pacedRates: '',
   /** Offline tokens the refresh and introspection runs rotate through. */
   tokens: 1000,
   /** Grants revoked, one request each, in the revoke command run. */
   revocations: 5000,
-  /** Grants whose revocation is timed until a refresh is refused. */
+  /** Grants whose revocation is timed until a refresh is rejected. */
   propagation: 200,
   database: 'offline_grants_bench',
   databaseServer: process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432',
@@ -55,6 +57,9 @@ const options = parseArguments(process.argv.slice(2), {
 const connectionCounts = options.connections.split(',').map(Number);
 if (connectionCounts.some((count) => !Number.isInteger(count) || count < 1)) {
   throw new Error(`--connections must be a comma-separated list of positive integers, such as 1,16,64; got ${options.connections}`);
+}
+if (options.pacedRates !== '' && options.pacedRates.split(',').some((rate) => !(Number(rate) > 0))) {
+  throw new Error(`--paced-rates must be a comma-separated list of positive request rates, such as 1000,2000; got ${options.pacedRates}`);
 }
 const users = options.users || Math.max(1, Math.ceil(options.grants / 10));
 
@@ -78,13 +83,13 @@ function basic(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
 }
 
-/** Starts the local broker unless KAFKA_BROKERS names one or it already runs; returns whether this run started it. */
+/** Starts the local broker unless KAFKA_BROKERS names one or it already runs, and returns whether this run started it. */
 function ensureKafka(): boolean {
   if (process.env.KAFKA_BROKERS) return false;
   const status = spawnSync(process.execPath, ['scripts/kafka.mjs', 'status'], { cwd: projectRoot, stdio: 'ignore' });
   if (status.status === 0) return false;
   const started = spawnSync(process.execPath, ['scripts/kafka.mjs', 'start'], { cwd: projectRoot, stdio: 'inherit' });
-  if (started.status !== 0) throw new Error('starting Kafka with scripts/kafka.mjs failed; see its output above');
+  if (started.status !== 0) throw new Error('starting Kafka with scripts/kafka.mjs failed, see its output above');
   return true;
 }
 
@@ -179,6 +184,7 @@ async function measure(apps: Apps, kafka: KafkaClient, database: pg.Client, topi
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
     node: process.version,
+    loadAverageAtStart: os.loadavg().map((value) => round(value)),
   };
 
   log('starting token-service and grant-service; the projector stays stopped during the seed');
@@ -198,7 +204,7 @@ async function measure(apps: Apps, kafka: KafkaClient, database: pg.Client, topi
     (done, perSecond) => log(`seed: ${done} of ${options.grants}, ${perSecond}/s`),
   );
   log(`seeded ${seed.created} grants in ${seed.seconds} s (${seed.grantsPerSecond}/s)`);
-  if (seed.failed > 0) throw new Error(`${seed.failed} grant creations failed; see the lines above`);
+  if (seed.failed > 0) throw new Error(`${seed.failed} grant creations failed, see the lines above`);
 
   const events = Number((await database.query('SELECT count(*) AS events FROM grant_events')).rows[0].events);
   await waitForTopicEnd(kafka, topic, events);
@@ -230,7 +236,7 @@ async function measure(apps: Apps, kafka: KafkaClient, database: pg.Client, topi
 
   const offlineGrants = await grantsWithOfflineAccess(database, tokenClients[0], options.tokens + options.propagation);
   if (offlineGrants.length < options.tokens + options.propagation) {
-    throw new Error(`${tokenClients[0]} holds only ${offlineGrants.length} grants with offline_access; seed more grants or lower --tokens and --propagation`);
+    throw new Error(`${tokenClients[0]} has only ${offlineGrants.length} grants with offline_access, so seed more grants or lower --tokens and --propagation`);
   }
   const loadGrants = offlineGrants.slice(0, options.tokens);
   const propagationGrants = offlineGrants.slice(options.tokens);
@@ -248,8 +254,10 @@ async function measure(apps: Apps, kafka: KafkaClient, database: pg.Client, topi
     loads.push(await load({ ...common, name: 'introspect', kind: 'introspect', connections }));
   }
   const maxRefreshRate = Math.max(...loads.filter((result) => result.name === 'refresh').map((result) => result.requestsPerSecond));
-  const offeredRate = Math.max(1, Math.round(maxRefreshRate / 2));
-  loads.push(await load({ ...common, name: 'refresh at half the maximum rate', kind: 'refresh', connections: 64, overallRate: offeredRate }));
+  const pacedRates = options.pacedRates === '' ? [Math.max(1, Math.round(maxRefreshRate / 2))] : options.pacedRates.split(',').map(Number);
+  for (const overallRate of pacedRates) {
+    loads.push(await load({ ...common, name: 'refresh at a fixed rate', kind: 'refresh', connections: 64, overallRate }));
+  }
 
   const commandConnections = [...new Set([16, Math.max(...connectionCounts)])];
   for (const connections of commandConnections) {
@@ -286,7 +294,7 @@ async function measure(apps: Apps, kafka: KafkaClient, database: pg.Client, topi
   const propagation = await measurePropagation(apps, admin, clientAuthorization, propagationGrants, propagationTokens);
 
   return {
-    machine,
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((value) => round(value)) },
     options: { ...options, users },
     seed,
     projector,
@@ -352,9 +360,9 @@ async function issueOfflineTokens(tokenUrl: string, admin: ServiceToken, grantId
 }
 
 /**
- * For each grant in turn: revokes it with `DELETE /v1/grants/{id}`, then refreshes its token back
- * to back until the token service answers invalid_grant. Propagation is timed from the DELETE's
- * answer ("revoke accepted"); the figure from the DELETE's request is recorded too.
+ * Revokes each grant in turn with `DELETE /v1/grants/{id}`, then refreshes its token back to back
+ * until the token service returns invalid_grant. Propagation is timed from the DELETE's response
+ * ("revoke accepted"), and the figure from the DELETE's request is recorded too.
  */
 async function measurePropagation(apps: Apps, admin: ServiceToken, clientAuthorization: string, grantIds: string[], refreshTokens: string[]) {
   const fromAccepted = new LatencyRecorder();
@@ -364,7 +372,7 @@ async function measurePropagation(apps: Apps, admin: ServiceToken, clientAuthori
     const requestedAt = performance.now();
     const revoked = await fetch(`${apps.grant.url}/v1/grants/${grantId}`, { method: 'DELETE', headers: { authorization: bearer } });
     await revoked.arrayBuffer();
-    if (revoked.status !== 200) throw new Error(`DELETE /v1/grants/${grantId} answered ${revoked.status}`);
+    if (revoked.status !== 200) throw new Error(`DELETE /v1/grants/${grantId} returned ${revoked.status}, expected 200`);
     const acceptedAt = performance.now();
 
     const deadline = acceptedAt + 30_000;
@@ -441,7 +449,7 @@ function residentSizes(apps: Apps): Record<string, number | undefined> {
   return Object.fromEntries(Object.values(apps).map((app) => [app.name, app.residentMebibytes()]));
 }
 
-/** The projector has no replay command yet; say so rather than measure something else. */
+/** Describes why replay is not measured, naming any replay files the projector has gained. */
 function replayNote(): string {
   const directory = path.join(projectRoot, 'dist/apps/grant-projector/src');
   const candidates = existsSync(directory) ? readdirSync(directory, { recursive: true }).map(String).filter((file) => /replay/i.test(file)) : [];

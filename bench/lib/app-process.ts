@@ -42,13 +42,13 @@ export class AppProcess {
   }
 
   /**
-   * Polls `GET /health/ready` until it answers 200 and `isReady` accepts its body; returns the
+   * Polls `GET /health/ready` until it returns 200 and `isReady` accepts its body, and returns the
    * seconds since `since` (a performance.now() value).
    */
   async waitUntilReady(timeoutMs: number, since: number, isReady: (body: ReadinessBody) => boolean = () => true): Promise<number> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
-      if (this.child?.exitCode !== null) throw new Error(`${this.name} exited with ${this.child?.exitCode}; its last lines:\n${this.output.join('\n')}`);
+      if (this.child?.exitCode !== null) throw new Error(`${this.name} exited with ${this.child?.exitCode}, and its last lines were:\n${this.output.join('\n')}`);
       const body = await fetch(`${this.url}/health/ready`).then(
         async (response) => (response.ok ? ((await response.json()) as ReadinessBody) : undefined),
         () => undefined,
@@ -56,7 +56,7 @@ export class AppProcess {
       if (body && isReady(body)) return (performance.now() - since) / 1000;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    throw new Error(`${this.name} was not ready within ${timeoutMs} ms; its last lines:\n${this.output.join('\n')}`);
+    throw new Error(`${this.name} was not ready within ${timeoutMs} ms, and its last lines were:\n${this.output.join('\n')}`);
   }
 
   /** Stops the process with SIGTERM, and SIGKILL after `graceMs`. */

@@ -1,5 +1,5 @@
-// Types for the part of autocannon 8's programmatic API that the benchmark uses; the package
-// ships no declarations. Field meanings follow its README.
+// Types for the part of autocannon 8's programmatic API that the benchmark uses, because the
+// package ships no declarations. Field meanings follow its README.
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
@@ -12,7 +12,7 @@ declare module 'autocannon' {
     }
 
     interface Request extends RawRequest {
-      /** Returns the request to send next; a falsy value restarts from the first request. */
+      /** Returns the request to send next. A falsy value restarts from the first request. */
       setupRequest?: (request: RawRequest, context: Record<string, unknown>) => RawRequest | undefined;
     }
 
@@ -21,7 +21,7 @@ declare module 'autocannon' {
       connections?: number;
       /** Seconds. */
       duration?: number;
-      /** Total requests; overrides duration. */
+      /** Total requests, which overrides duration. */
       amount?: number;
       /** Requests per second over all connections. */
       overallRate?: number;

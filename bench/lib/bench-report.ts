@@ -9,7 +9,8 @@ export function renderReport(results: BenchResults): string {
   const { machine, seed, projector, tokenServiceStart, propagation, rssMiB } = results;
   const lines = [
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB memory, Node.js ${machine.node}; ` +
-      `PostgreSQL, Kafka, the three apps and the load generator share it.`,
+      `PostgreSQL, Kafka, the three apps and the load generator share it. ` +
+      `Load average (1, 5, 15 min) ${machine.loadAverageAtStart.join(', ')} at the start, ${machine.loadAverageAtEnd.join(', ')} at the end.`,
     '',
     '| Measurement | Result |',
     '| --- | --- |',
@@ -28,7 +29,7 @@ export function renderReport(results: BenchResults): string {
     ...results.loads.map(
       (load) =>
         `| ${load.name} | ${load.connections} | ${load.offeredRate ?? 'max'} | ${load.requestsPerSecond} | ${load.latencyMs.p50} ms | ` +
-        `${load.latencyMs.p99} ms${load.correctedP99Ms === null ? '' : ` (${load.correctedP99Ms} ms corrected)`} | ${load.non2xx} | ${load.errors + load.timeouts} |`,
+        `${load.latencyMs.p99} ms | ${load.non2xx} | ${load.errors + load.timeouts} |`,
     ),
     '',
     '| RSS | grant-service | token-service | grant-projector |',

@@ -3,7 +3,8 @@ import type { LoadResult } from './load-spec.js';
 
 /** Everything one `npm run bench` measured, as written to bench/results/<timestamp>.json. */
 export interface BenchResults {
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string };
+  /** The load averages (1, 5, 15 minutes) show how busy the machine was with other work. */
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   /** The command-line options in effect, defaults included. */
   options: Record<string, number | string>;
   seed: SeedSummary;
@@ -12,7 +13,7 @@ export interface BenchResults {
   replay: string;
   tokenServiceStart: { grants: number; secondsToReady: number; loadSeconds: number | null; rssMiB: number | undefined };
   loads: LoadResult[];
-  /** Milliseconds from the revoke's answer (and from its request) until a refresh was refused. */
+  /** Milliseconds from the revoke's response (and from its request) until a refresh was rejected. */
   propagation: { grants: number; p50Ms: number; p99Ms: number; maxMs: number; p50FromRequestMs: number; p99FromRequestMs: number };
   rssMiB: { afterSeed: Record<string, number | undefined>; afterLoad: Record<string, number | undefined> };
 }

@@ -8,11 +8,11 @@ interface CommonSpec {
   /** Base URL of the app under load. */
   url: string;
   connections: number;
-  /** Seconds of load; ignored when `amount` is set. */
+  /** Seconds of load, ignored when `amount` is set. */
   durationSeconds?: number;
   /** Total requests to send. */
   amount?: number;
-  /** Requests per second over all connections; unlimited when unset. */
+  /** Requests per second, evenly spaced, with at most `connections` open. Unset means as fast as possible. */
   overallRate?: number;
   /** The Authorization header of every request. */
   authorization: string;
@@ -24,7 +24,7 @@ export type LoadSpec =
   | (CommonSpec & { kind: 'create'; clientId: string; userPrefix: string })
   | (CommonSpec & { kind: 'revoke'; grantIds: string[] });
 
-/** What the worker measured; latencies of 2xx answers only. */
+/** The measurements of one load run. Latencies cover 2xx responses only, timed from the planned send time in fixed-rate runs. */
 export interface LoadResult {
   name: string;
   connections: number;
@@ -33,8 +33,6 @@ export interface LoadResult {
   requests: number;
   requestsPerSecond: number;
   latencyMs: { p50: number; p99: number };
-  /** autocannon's p99 with coordinated-omission correction, in whole milliseconds, for fixed-rate runs. */
-  correctedP99Ms: number | null;
   non2xx: number;
   errors: number;
   timeouts: number;

@@ -46,7 +46,7 @@ async function publishRevocation(topic: string, grant: GrantFixture, version: nu
   }
 }
 
-async function expectRefused(response: Response, grantId: string): Promise<void> {
+async function expectRejected(response: Response, grantId: string): Promise<void> {
   expect(response.status).toBe(400);
   expect(await response.json()).toEqual({ error: 'invalid_grant', error_description: `grant ${grantId} of the refresh token is revoked` });
 }
@@ -75,23 +75,24 @@ describe('when a token service keeps the grant state in memory', () => {
     await database?.drop();
   });
 
-  it('refuses a refresh once a revocation arrives over Kafka, without reading the projection', async () => {
+  it('rejects refresh after a Kafka revocation', async () => {
     const grant = await grants.insertActiveGrant({ clientId: client.clientId });
     const { refresh_token: refreshToken } = await service.issueOfflineToken(grant.grantId);
     expect((await service.refresh(client, refreshToken)).status).toBe(200);
     const readsBefore = service.grantState.databaseReads;
 
-    // Only the event: the projection row stays active, so a refusal can only come from memory.
+    // Only the event is published. The projection row stays active, so a rejection can only come
+    // from memory, and no lookup reads the projection.
     await publishRevocation(service.config.GRANT_EVENTS_TOPIC, grant, 2);
     await waitFor(() => service.grantState.knownVersion(grant.grantId) === 2, { intervalMs: 10, description: 'the revocation in memory' });
 
-    await expectRefused(await service.refresh(client, refreshToken), grant.grantId);
+    await expectRejected(await service.refresh(client, refreshToken), grant.grantId);
     expect(await service.introspect(client, refreshToken)).toEqual({ active: false });
     expect(await grants.row(grant.grantId)).toEqual({ status: 'active', revoke_reason: null });
     expect(service.grantState.databaseReads).toBe(readsBefore);
   });
 
-  it('reads a grant it does not know from the projection once', async () => {
+  it('reads an unknown grant once', async () => {
     const unpublished = new GrantProjectionFixtures(database.url);
     const grant = await unpublished.insertActiveGrant({ clientId: client.clientId });
     const { refresh_token: refreshToken } = await service.issueOfflineToken(grant.grantId);
@@ -103,7 +104,7 @@ describe('when a token service keeps the grant state in memory', () => {
     expect(service.grantState.knownVersion(grant.grantId)).toBe(1);
   });
 
-  it('refuses at once a grant whose revocation it sent, before the event arrives', async () => {
+  it('rejects a grant it revoked itself', async () => {
     // Without followers the stand-in's revocation reaches the projection row only, never Kafka.
     const unpublished = new GrantProjectionFixtures(database.url);
     const grant = await unpublished.insertActiveGrant({ clientId: client.clientId });
@@ -120,7 +121,7 @@ describe('when a token service keeps the grant state in memory', () => {
     expect((await service.refresh(client, refreshToken)).status).toBe(200);
 
     expect((await service.postForm('/oauth/revoke', { token: refreshToken }, client)).status).toBe(200);
-    await expectRefused(await service.refresh(client, refreshToken), grant.grantId);
+    await expectRejected(await service.refresh(client, refreshToken), grant.grantId);
     expect(service.grantState.knownVersion(grant.grantId)).toBe(1);
   });
 });
@@ -147,7 +148,7 @@ describe('when a token service starts after grants exist', () => {
     await database?.drop();
   });
 
-  it('loads the projection and applies the events the projector has not committed yet', async () => {
+  it('loads rows, then applies newer events', async () => {
     const client = await first.createClient();
     const grants = new GrantProjectionFixtures(database.url, first);
     const kept = await grants.insertActiveGrant({ clientId: client.clientId });
@@ -161,7 +162,7 @@ describe('when a token service starts after grants exist', () => {
 
     late = await TokenServiceUnderTest.start({
       databaseUrl: database.url,
-      // The projector is left behind on purpose; its lag must not make the refreshes below 503.
+      // The projector is left behind on purpose, so its lag must not turn the refreshes below into 503s.
       environment: { GRANT_EVENTS_TOPIC: topic, GRANT_PROJECTOR_GROUP_ID: projectorGroupId, TOKEN_MAX_PROJECTION_STALENESS_SECONDS: '3600' },
     });
 
@@ -169,7 +170,7 @@ describe('when a token service starts after grants exist', () => {
     expect(late.grantState.knownVersion(kept.grantId)).toBe(1);
     expect(late.grantState.knownVersion(revoked.grantId)).toBe(2);
     expect((await late.refresh(client, keptToken)).status).toBe(200);
-    await expectRefused(await late.refresh(client, revokedToken), revoked.grantId);
+    await expectRejected(await late.refresh(client, revokedToken), revoked.grantId);
     expect(late.grantState.databaseReads).toBe(0);
   });
 });
@@ -181,7 +182,7 @@ describe('when two token services follow one grant service', () => {
 
   beforeAll(async () => {
     stack = await FullStack.start('token_two_instances');
-    // Same configuration, database and topic; each instance makes its own consumer group.
+    // Same configuration, database and topic. Each instance makes its own consumer group.
     const config: TokenServiceConfig = stack.tokenService.app.get(TOKEN_SERVICE_CONFIG);
     second = await startHttpApp(TokenServiceModule.forRoot(config), { appName: 'token-service', host: '127.0.0.1', port: 0 });
     client = await stack.registerClient('two-instances');
@@ -201,7 +202,7 @@ describe('when two token services follow one grant service', () => {
     });
   }
 
-  it('refuses the revoked grant on both instances', async () => {
+  it('rejects the revoked grant on both', async () => {
     const instances = [stack.tokenService, second];
     expect(instances[0].app.get(ActiveGrants).groupId).not.toBe(instances[1].app.get(ActiveGrants).groupId);
 
@@ -225,7 +226,7 @@ describe('when two token services follow one grant service', () => {
 
     for (const instance of instances) {
       await waitFor(() => instance.app.get(ActiveGrants).knownVersion(grantId) === 2, { description: `the revocation on ${instance.url}` });
-      await expectRefused(await refreshOn(instance, refreshToken), grantId);
+      await expectRejected(await refreshOn(instance, refreshToken), grantId);
       expect(instance.app.get(ActiveGrants).databaseReads).toBe(0);
     }
   });

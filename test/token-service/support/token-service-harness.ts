@@ -187,7 +187,7 @@ export interface GrantFixture {
  *
  * With `followers`, each change is also published to each follower's grant-events topic as the
  * relay would publish it, a consumer in the projector's group commits it as the projector would,
- * and the call returns once every follower's in-memory grant state holds it. Without followers, a
+ * and the call returns once every follower's in-memory grant state has applied it. Without followers, a
  * token service learns of a row only when it reads a grant it does not know.
  */
 export class GrantProjectionFixtures {
@@ -283,7 +283,7 @@ export class GrantProjectionFixtures {
     };
   }
 
-  /** Stops the consumers that stand in for the projector; call it once the test is done. */
+  /** Stops the consumers that stand in for the projector. Call it once the test is done. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.projectorStandIns.values()].map(async (consumer) => (await consumer).disconnect()));
     this.projectorStandIns.clear();

@@ -2,9 +2,9 @@ import { pino, type Logger } from 'pino';
 import type { DataSource, QueryRunner } from 'typeorm';
 
 import {
-  analyzeRebuildTable,
   createRebuildTable,
   dropRebuildTable,
+  finishBulkLoad,
   lockNotAvailable,
   lockProjectionTable,
   rebuildTableName,
@@ -82,10 +82,10 @@ export async function replaceProjection(dataSource: DataSource, source: ReplaySo
   const startedAt = performance.now();
   const lock = await takeReplacementLock(dataSource);
   try {
-    await createRebuildTable(dataSource.manager);
+    const deferredIndexes = await createRebuildTable(dataSource.manager);
     logger.info({ table: rebuildTableName }, 'Projection replacement started');
     try {
-      return await copyAndSwap(dataSource, source, options, logger, startedAt);
+      return await copyAndSwap(dataSource, source, options, logger, startedAt, deferredIndexes);
     } catch (error) {
       logger.error({ err: error, table: rebuildTableName }, 'Projection replacement failed; grants is unchanged');
       await dropRebuildTable(dataSource.manager).catch(() => undefined);
@@ -103,6 +103,7 @@ async function copyAndSwap(
   options: ReplacementOptions,
   logger: Logger,
   startedAt: number,
+  deferredIndexes: readonly string[],
 ): Promise<ReplacementResult> {
   const total = emptyProgress();
   let loggedAt = performance.now();
@@ -122,7 +123,7 @@ async function copyAndSwap(
   };
 
   await copy();
-  await analyzeRebuildTable(dataSource.manager);
+  await finishBulkLoad(dataSource.manager, deferredIndexes);
   logger.info({ events: total.events, seconds: Math.round(performance.now() - startedAt) / 1000 }, 'Projection replacement copied the available events');
   await options.onPhase?.('copied');
 
@@ -150,7 +151,10 @@ async function copyAndSwap(
         progress: total,
       };
       const { progress, ...summary } = result;
-      logger.info({ ...summary, duplicates: progress.duplicates, gapFilled: progress.gapFilled }, 'Projection replacement swapped in the new grants table');
+      logger.info(
+        { ...summary, source: undefined, duplicates: progress.duplicates, gapFilled: progress.gapFilled },
+        'Projection replacement swapped in the new grants table',
+      );
       return result;
     } catch (error) {
       if (!isLockTimeout(error) || attempt >= options.swapAttempts) throw error;

@@ -8,20 +8,32 @@ export const lockNotAvailable = '55P03';
 
 /**
  * Drops what an earlier, interrupted rebuild left behind and creates `grants_rebuild` empty, with
- * the columns, defaults, constraints and indexes of `grants`.
+ * the columns, defaults, constraints and indexes of `grants`. Indexes that back no constraint are
+ * dropped again and returned as CREATE INDEX statements for finishBulkLoad, because building an
+ * index once over the copied rows costs less than updating it on every insert.
  */
-export async function createRebuildTable(manager: EntityManager): Promise<void> {
+export async function createRebuildTable(manager: EntityManager): Promise<string[]> {
   await manager.query(`DROP TABLE IF EXISTS ${rebuildTableName}`);
   await manager.query(`CREATE TABLE ${rebuildTableName} (LIKE grants INCLUDING ALL)`);
+  const deferred: Array<{ name: string; definition: string }> = await manager.query(
+    `SELECT quote_ident(c.relname) AS name, pg_get_indexdef(i.indexrelid) AS definition
+       FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = to_regclass('${rebuildTableName}')
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = i.indexrelid)`,
+  );
+  for (const { name } of deferred) await manager.query(`DROP INDEX ${name}`);
+  return deferred.map(({ definition }) => definition);
+}
+
+/** Builds the indexes that createRebuildTable deferred, then collects planner statistics for the swap. */
+export async function finishBulkLoad(manager: EntityManager, deferredIndexes: readonly string[]): Promise<void> {
+  for (const statement of deferredIndexes) await manager.query(statement);
+  await manager.query(`ANALYZE ${rebuildTableName}`);
 }
 
 export async function dropRebuildTable(manager: EntityManager): Promise<void> {
   await manager.query(`DROP TABLE IF EXISTS ${rebuildTableName}`);
-}
-
-/** Collects planner statistics, so that the first queries on the swapped-in table get good plans. */
-export async function analyzeRebuildTable(manager: EntityManager): Promise<void> {
-  await manager.query(`ANALYZE ${rebuildTableName}`);
 }
 
 /**

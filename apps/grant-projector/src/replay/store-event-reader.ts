@@ -60,11 +60,13 @@ export class StoreEventReader {
   }
 
   private async read(manager: EntityManager, checkpoint: StoreCheckpoint, limit: number, horizon: string): Promise<ReplayedGrantEvent[]> {
+    // ORDER BY names the table's columns: a bare `position` or `transaction_id` would sort by the
+    // text output columns of the same names, in text order, and without the index.
     const rows: ReplayRow[] = await manager.query(
       `SELECT position::text AS position, event_id, grant_id, version, type, data, transaction_id::text AS transaction_id
          FROM grant_events
         WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint) ${horizon}
-        ORDER BY transaction_id, position
+        ORDER BY grant_events.transaction_id, grant_events.position
         LIMIT $3`,
       [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit],
     );

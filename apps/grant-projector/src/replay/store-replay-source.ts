@@ -48,7 +48,10 @@ export class StoreReplaySource implements ReplaySource {
       // The next read settles even if applying this page fails; the rejection is then not unhandled.
       next.catch(() => undefined);
 
-      addProgress(progress, page.length, await applyPage(this.dataSource.manager, page, failOnGap));
+      for (const outcome of await Promise.all(splitByGrant(page, 1).map((part) => applyPage(this.dataSource.manager, part, failOnGap)))) {
+        addProgress(progress, 0, outcome);
+      }
+      progress.events += page.length;
       this.settled = after;
       onProgress(progress);
       page = await next;
@@ -73,4 +76,10 @@ export class StoreReplaySource implements ReplaySource {
   }
 
   async close(): Promise<void> {}
+}
+
+function splitByGrant(events: readonly ReplayedGrantEvent[], parts: number): ReplayedGrantEvent[][] {
+  const split: ReplayedGrantEvent[][] = Array.from({ length: parts }, () => []);
+  for (const event of events) split[parseInt(event.grantId.slice(-2), 16) % parts].push(event);
+  return split;
 }

@@ -82,16 +82,16 @@ export const tokenServiceVariables = {
   /** How often recorded last uses are written to the database, in one batch, off the request path. */
   TOKEN_LAST_USED_FLUSH_INTERVAL_MS: integerVariable(10, 60_000, 'milliseconds').default(1000),
   /**
-   * Start of the consumer group id of each instance's in-memory grant state; the instance appends
+   * Prefix of the consumer group id of each instance's in-memory grant state. The instance appends
    * its host name, process id and a random suffix, because every instance must read every event.
    */
   TOKEN_GRANT_STATE_GROUP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,200}$/, { error: 'must be 1 to 200 letters, digits, ".", "_" or "-"' })
     .default('token-service-grant-state'),
-  /** Rows per query when the grant state is loaded from the projection at start. */
-  TOKEN_GRANT_STATE_PAGE_SIZE: integerVariable(100, 100_000, 'rows').default(10_000),
-  /** How long a client read from the database is reused; 0 reads it on every request. */
+  /** Rows per cursor fetch when the grant state is loaded from the projection at start. */
+  TOKEN_GRANT_STATE_FETCH_SIZE: integerVariable(100, 100_000, 'rows').default(20_000),
+  /** How long a client read from the database is reused, or 0 to read it on every request. */
   TOKEN_CLIENT_CACHE_TTL_SECONDS: integerVariable(0, 3600, 'seconds').default(5),
 };
 

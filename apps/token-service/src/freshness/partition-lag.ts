@@ -20,9 +20,9 @@ export interface PartitionLag {
 
 /**
  * Measures how far one reader of a topic (a consumer group, or this instance's grant state) is
- * behind. Kafka messages carry no arrival time the admin API returns, so the tracker remembers
- * when it first saw each high watermark; the oldest pending message is as old as the first sample
- * whose watermark passed the reader's offset.
+ * behind. The admin API returns no arrival time of a message, so the tracker remembers when it
+ * first saw each high watermark. The oldest pending message is as old as the first sample whose
+ * watermark passed the reader's offset.
  */
 export class PartitionLagTracker {
   private readonly samples = new Map<number, WatermarkSample[]>();

@@ -24,7 +24,7 @@ export interface FreshnessReport {
   projectorBehindSeconds: number;
   /** Whether lookups use this instance's in-memory grant state, or still read the projection. */
   grantState: GrantStateStatus;
-  /** Messages on the topic this instance's grant state has not applied yet; 0 while it does not follow the topic. */
+  /** Messages on the topic this instance's grant state has not applied yet, or 0 while it does not follow the topic. */
   grantStateLagMessages: number;
   /** Age of the oldest message the grant state has not applied yet, to within one measurement interval. */
   grantStateBehindSeconds: number;
@@ -185,7 +185,7 @@ export class ProjectionFreshness implements OnApplicationBootstrap, OnApplicatio
     return rows.length === 0 ? 0 : Math.max(0, (now.getTime() - rows[0].recorded_at.getTime()) / 1000);
   }
 
-  /** The projector group's lag and this instance's grant-state lag on the grant-events topic. */
+  /** Measures the projector group's lag and this instance's grant-state lag on the grant-events topic. */
   private async topicLags(now: Date): Promise<Omit<Measurement, 'relayBacklogSeconds' | 'monotonicMs' | 'at'>> {
     const topic = this.config.GRANT_EVENTS_TOPIC;
     const admin = await this.connectedAdmin();

@@ -80,7 +80,7 @@ describe('ActiveGrantTable', () => {
       expect(table.get(grantId)).toMatchObject({ status: 'revoked', version: 3 });
     });
 
-    it('marks the creation time unknown for a grant first seen through a scope change', () => {
+    it('leaves the creation time unknown until GrantCreated', () => {
       const table = new ActiveGrantTable();
       table.apply(scopesChanged(2, ['openid']));
       expect(Number.isNaN(table.get(grantId)?.createdAtMs)).toBe(true);
@@ -125,8 +125,28 @@ describe('ActiveGrantTable', () => {
     });
   });
 
+  describe('when the start-up load adds rows', () => {
+    it('stores scopes given as text', () => {
+      const table = new ActiveGrantTable();
+      table.loadActive(grantId, 'user-1', 'client-1', 'openid offline_access', createdAtMs, 4, 40, null);
+      const other = randomUUID();
+      table.loadActive(other, 'user-2', 'client-1', 'openid offline_access', createdAtMs, 1, 41, createdAtMs + 1000);
+
+      expect(table.get(grantId)).toMatchObject({ scopes: ['offline_access', 'openid'], status: 'active', version: 4, lastUsedAtMs: null });
+      expect(table.get(other)).toMatchObject({ userId: 'user-2', version: 1, lastUsedAtMs: createdAtMs + 1000 });
+      expect(table.get(other)?.scopes).toBe(table.get(grantId)?.scopes);
+    });
+
+    it('keeps a revocation applied before the row loads', () => {
+      const table = new ActiveGrantTable();
+      table.apply(revoked(2));
+      table.loadActive(grantId, 'user-1', 'client-1', 'openid', createdAtMs, 1, 10, null);
+      expect(table.get(grantId)).toMatchObject({ status: 'revoked', version: 2, createdAtMs });
+    });
+  });
+
   describe('when a revocation is marked without its event', () => {
-    it('refuses a known grant and stores an unknown one as revoked', () => {
+    it('revokes known and unknown grants', () => {
       const table = new ActiveGrantTable();
       table.apply(created());
       table.markRevoked(grantId);

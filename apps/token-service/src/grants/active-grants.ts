@@ -12,7 +12,7 @@ import { ActiveGrantTable, type GrantState } from './active-grant-table.js';
 import { GrantEventsFollower } from './grant-events.follower.js';
 import { GrantProjection, type ProjectedGrant } from './grant-projection.js';
 
-/** loading: the table is being read; catching_up: events after the load are being applied; ready: lookups use the table. */
+/** Phase of the grant state: `loading` the table, `catching_up` on the events after the load, or `ready` to serve lookups. */
 export type GrantStateStatus = 'loading' | 'catching_up' | 'ready';
 
 /** How long the start waits for the consumer to reach the end of the topic before serving anyway. */
@@ -47,10 +47,10 @@ function toProjectedGrant(state: GrantState): ProjectedGrant {
 /**
  * The grant state of this instance, which refresh and introspection read without a database
  * round trip. At start it notes where the projector's consumer group has committed on the
- * grant-events topic, loads the active grants from the projection (keyset paging), and then
+ * grant-events topic, loads the active grants from the projection (one cursor), and then
  * consumes the topic from those offsets in a consumer group of its own. The projector commits
- * only after its write, so every event before the noted offsets is in the loaded rows and every
- * later one is consumed; events in both are applied once, by stream version.
+ * only after its write, so every event before the noted offsets is in the loaded rows, and every
+ * later one is consumed. An event in both is applied once, by stream version.
  *
  * The projection stays the authority when in doubt: until the consumer has caught up, lookups
  * read the projection, and a grant the table does not know is read from it once and kept.
@@ -67,7 +67,7 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly wakeUps = new Set<() => void>();
   private gaugeTimer: NodeJS.Timeout | undefined;
   private databaseReadCount = 0;
-  /** This instance's consumer group: every instance needs its own to see every event. */
+  /** This instance's consumer group, its own because every instance must read every event. */
   readonly groupId: string;
 
   constructor(
@@ -83,7 +83,7 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
     return this.currentStatus;
   }
 
-  /** Lookups answered by the projection because the table did not know the grant. */
+  /** Number of lookups that read the projection because the grant was not in the table. */
   get databaseReads(): number {
     return this.databaseReadCount;
   }
@@ -93,8 +93,8 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /**
-   * The next offset to apply per partition while the consumer runs, for lag measurement; an
-   * empty map when the topic does not exist yet, undefined while nothing consumes.
+   * Returns the next offset to apply per partition, for lag measurement. The map is empty while
+   * the topic does not exist, and the result is undefined while nothing consumes.
    */
   nextOffsets(): ReadonlyMap<number, bigint> | undefined {
     if (this.topicMissing) return new Map();
@@ -120,7 +120,7 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
     }
   }
 
-  /** The grant as this instance knows it; a grant the table does not know is read from the projection. */
+  /** Returns the grant from the table, or reads it from the projection when the table lacks it. */
   async find(grantId: string): Promise<ProjectedGrant | undefined> {
     if (this.currentStatus !== 'ready') return this.projection.find(grantId);
 
@@ -147,12 +147,12 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
     return merged && toProjectedGrant(merged);
   }
 
-  /** The stream version this instance holds for the grant, or undefined when it does not know it. */
+  /** Returns the stream version the table holds for the grant, or undefined when the grant is not in it. */
   knownVersion(grantId: string): number | undefined {
     return this.table.versionOf(grantId);
   }
 
-  /** Records that the grant service accepted a revocation; its tokens are refused from now on. */
+  /** Records that the grant service accepted a revocation, so the grant's tokens are rejected from now on. */
   markRevoked(grantId: string): void {
     this.table.markRevoked(grantId);
   }
@@ -170,7 +170,7 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
       if (attempt === 1) {
         this.logger.error(
           { err: error, topic: this.config.GRANT_EVENTS_TOPIC },
-          'Grant state could not start; lookups read the projection, and the start is retried',
+          'Grant state could not start, so lookups read the projection while the start is retried',
         );
       }
       await this.follower?.stop();
@@ -231,26 +231,11 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
   private async load(): Promise<ActiveGrantTable> {
     const startedAt = performance.now();
     const table = new ActiveGrantTable();
-    const pageSize = this.config.TOKEN_GRANT_STATE_PAGE_SIZE;
-    let after: string | null = null;
-    for (;;) {
-      const rows = await this.projection.activePage(after, pageSize);
-      for (const row of rows) {
-        table.merge({
-          grantId: row.grant_id,
-          userId: row.user_id,
-          clientId: row.client_id,
-          scopes: row.scopes === '' ? [] : row.scopes.split(' '),
-          status: 'active',
-          createdAtMs: row.created_at_ms,
-          version: row.version,
-          position: Number(row.position),
-          lastUsedAtMs: row.last_used_at_ms,
-        });
+    await this.projection.readActive(this.config.TOKEN_GRANT_STATE_FETCH_SIZE, (rows) => {
+      for (const [grantId, userId, clientId, scopes, createdAtMs, version, position, lastUsedAtMs] of rows) {
+        table.loadActive(grantId, userId, clientId, scopes, Number(createdAtMs), Number(version), Number(position), lastUsedAtMs === null ? null : Number(lastUsedAtMs));
       }
-      if (rows.length < pageSize) break;
-      after = rows[rows.length - 1].grant_id;
-    }
+    });
 
     const seconds = (performance.now() - startedAt) / 1000;
     metrics.loadSeconds().set(seconds);
@@ -259,7 +244,7 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
     return table;
   }
 
-  /** Waits until the consumer has applied everything up to `targets`; past the bound it keeps waiting in the background. */
+  /** Waits until the consumer has applied everything up to `targets`. Past catchUpWaitMs, it waits in the background. */
   private async waitForCatchUp(targets: ReadonlyArray<{ partition: number; high: string }>): Promise<void> {
     const caughtUp = () => {
       const next = this.follower?.nextOffsets();
@@ -268,7 +253,7 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
     const deadline = performance.now() + catchUpWaitMs;
     while (!caughtUp() && !this.stopping) {
       if (performance.now() >= deadline) {
-        this.logger.warn({ topic: this.config.GRANT_EVENTS_TOPIC, waitedMs: catchUpWaitMs }, 'Grant state is still catching up; lookups read the projection until it has');
+        this.logger.warn({ topic: this.config.GRANT_EVENTS_TOPIC, waitedMs: catchUpWaitMs }, 'Grant state is still catching up, so lookups read the projection until it has');
         this.runInBackground(
           (async () => {
             while (!caughtUp() && !this.stopping) await this.pause(catchUpPollMs * 10);
@@ -288,7 +273,7 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
     this.logger.log({ topic: this.config.GRANT_EVENTS_TOPIC, groupId: this.groupId, grants: this.table.size }, 'Grant state is following the topic');
   }
 
-  /** Starts consuming from the beginning once the topic exists; until then there is nothing to miss. */
+  /** Starts consuming from the beginning once the topic exists. Until then, no event can be missed. */
   private async followOnceTopicExists(): Promise<void> {
     const topic = this.config.GRANT_EVENTS_TOPIC;
     while (!this.stopping) {
@@ -300,17 +285,17 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
       try {
         await follower.start([]);
         this.topicMissing = false;
-        this.logger.log({ topic, groupId: this.groupId }, 'Grant events topic appeared; the grant state follows it from the beginning');
+        this.logger.log({ topic, groupId: this.groupId }, 'Grant events topic appeared, so the grant state follows it from the beginning');
         return;
       } catch (error) {
-        this.logger.warn({ err: error, topic }, 'Following the new grant events topic failed; retrying');
+        this.logger.warn({ err: error, topic }, 'Following the new grant events topic failed, retrying');
         await follower.stop();
         this.follower = undefined;
       }
     }
   }
 
-  /** Whether `topic` exists; false also when the broker cannot be asked, so the caller asks again. */
+  /** Checks whether `topic` exists. Returns false also when the broker does not respond, so the caller asks again. */
   private async topicExists(topic: string): Promise<boolean> {
     const admin = this.kafka.admin({ retry: { retries: 0 } });
     try {
@@ -337,7 +322,7 @@ export class ActiveGrants implements OnApplicationBootstrap, BeforeApplicationSh
       await admin.connect();
       await admin.deleteGroups([this.groupId]);
     } catch {
-      // Best effort: the broker drops an empty group's offsets after offsets.retention.minutes anyway.
+      // Best effort, because the broker drops an empty group's offsets after offsets.retention.minutes anyway.
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

@@ -41,9 +41,9 @@ export function grantChangeOf(message: KafkaMessage): GrantChange {
  * to this instance alone, so every instance reads every event, revocations included.
  *
  * Offsets are committed after each batch (kafkajs autoCommit), which is after the batch is in the
- * table: a rejoin after a broker restart resumes there. A message that is not a valid grant event
- * is counted, logged and skipped: the projector parks the same message, so the projection, which
- * stays the authority, does not reflect it either.
+ * table, so a rejoin after a broker restart resumes there. A message that is not a valid grant
+ * event is counted, logged and skipped. The projector parks the same message, so the projection,
+ * which stays the authority, does not reflect it either.
  */
 export class GrantEventsFollower {
   private readonly logger = new Logger(GrantEventsFollower.name);
@@ -53,7 +53,7 @@ export class GrantEventsFollower {
   private crashedSince: number | undefined;
   /** Per partition, the offset of the next message to apply. */
   private readonly next = new Map<number, bigint>();
-  /** Per partition, the first offset to apply: messages below it are in the loaded rows. */
+  /** Per partition, the first offset to apply, because messages below it are in the loaded rows. */
   private readonly firstOffsets = new Map<number, bigint>();
 
   constructor(
@@ -80,7 +80,7 @@ export class GrantEventsFollower {
     for (const { partition, offset } of startOffsets) this.consumer?.seek({ topic: this.topic, partition, offset });
   }
 
-  /** The next offset to apply per partition; a partition not listed has applied nothing yet. */
+  /** Returns the next offset to apply per partition. A partition not listed has applied nothing yet. */
   nextOffsets(): ReadonlyMap<number, bigint> {
     return this.next;
   }
@@ -102,8 +102,8 @@ export class GrantEventsFollower {
     });
 
     await consumer.connect();
-    // Without a committed offset (a partition the caller did not list), start at the beginning:
-    // replaying is harmless, skipping is not.
+    // Without a committed offset (a partition the caller did not list), start at the beginning,
+    // because replaying is harmless and skipping is not.
     await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
     await consumer.run({ eachBatch: (payload) => this.applyBatch(payload) });
   }
@@ -135,12 +135,12 @@ export class GrantEventsFollower {
     if (next > firstOffset) this.next.set(batch.partition, next);
   }
 
-  /** kafkajs restarts a consumer after a retriable crash by itself; after any other crash this starts a new one. */
+  /** Starts a new consumer after a crash that kafkajs does not recover from by itself. */
   private onCrash(consumer: Consumer, error: Error, restartsItself: boolean): void {
     if (this.stopping || consumer !== this.consumer) return;
     if (this.crashedSince === undefined) {
       this.crashedSince = Date.now();
-      this.logger.error({ err: error, topic: this.topic, groupId: this.groupId, restartsItself }, 'Grant state consumer crashed; starting it again');
+      this.logger.error({ err: error, topic: this.topic, groupId: this.groupId, restartsItself }, 'Grant state consumer crashed, starting it again');
     }
     if (!restartsItself) void this.restart(consumer, 1);
   }
@@ -153,7 +153,7 @@ export class GrantEventsFollower {
       await this.connectAndRun();
     } catch (error) {
       const delayMs = Math.min(restartBackoff.firstMs * 2 ** (attempt - 1), restartBackoff.maxMs);
-      this.logger.warn({ err: error, topic: this.topic, groupId: this.groupId, attempt, delayMs }, 'Starting the grant state consumer failed; retrying');
+      this.logger.warn({ err: error, topic: this.topic, groupId: this.groupId, attempt, delayMs }, 'Starting the grant state consumer failed, retrying');
       const failed = this.consumer;
       this.restartTimer = setTimeout(() => {
         if (failed) void this.restart(failed, attempt + 1);

@@ -12,7 +12,7 @@ const flushChunkSize = 5000;
 /**
  * Records when a grant was last used, for the idle timeout. A use is recorded only when the
  * recorded one is older than TOKEN_LAST_USED_WRITE_INTERVAL_SECONDS, so most refreshes record
- * nothing, and recorded uses are written to grant_last_used in batches every
+ * nothing. Recorded uses are written to grant_last_used in batches every
  * TOKEN_LAST_USED_FLUSH_INTERVAL_MS, off the request path. Two instances that read the same old
  * value may both write once.
  *
@@ -45,7 +45,7 @@ export class GrantLastUsed implements OnApplicationBootstrap, BeforeApplicationS
     await this.flush();
   }
 
-  /** Records a use at `now` unless the recorded one, `previous`, is recent enough; the write happens at the next flush. */
+  /** Records a use at `now` unless the recorded one, `previous`, is recent enough. The write happens at the next flush. */
   async touch(grantId: string, previous: Date | null, now: Date): Promise<void> {
     const intervalMs = this.config.TOKEN_LAST_USED_WRITE_INTERVAL_SECONDS * 1000;
     if (previous && now.getTime() - previous.getTime() < intervalMs) return;
@@ -55,8 +55,8 @@ export class GrantLastUsed implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * The latest known use of a grant: `known`, a use waiting for the flush, or the stored one,
-   * which another instance may have moved. Callers ask before they declare a grant idle.
+   * Returns the latest use of a grant among `known`, a use waiting for the flush, and the stored
+   * one, which another instance may have moved. Callers ask before they declare a grant idle.
    */
   async latestUse(grantId: string, known: Date | null): Promise<Date | null> {
     const stored = await this.projection.lastUsedAt(grantId);
@@ -67,7 +67,7 @@ export class GrantLastUsed implements OnApplicationBootstrap, BeforeApplicationS
     return latest;
   }
 
-  /** Writes the pending uses; one flush runs at a time, and a failed one keeps its uses for the next. */
+  /** Writes the pending uses. One flush runs at a time, and a failed one keeps its uses for the next. */
   flush(): Promise<void> {
     this.flushing ??= this.writePending().finally(() => {
       this.flushing = undefined;
@@ -96,8 +96,8 @@ export class GrantLastUsed implements OnApplicationBootstrap, BeforeApplicationS
       if (this.failing) this.logger.log('Writing grant last-use times recovered');
       this.failing = false;
     } catch (error) {
-      // Logged once per outage; the unwritten uses wait for the next flush.
-      if (!this.failing) this.logger.warn({ err: error, pendingGrants: batch.size }, 'Writing grant last-use times failed; retrying at the next flush');
+      // Logged once per outage. The unwritten uses wait for the next flush.
+      if (!this.failing) this.logger.warn({ err: error, pendingGrants: batch.size }, 'Writing grant last-use times failed, retrying at the next flush');
       this.failing = true;
       for (const [grantId, usedAtMs] of batch) this.pending.set(grantId, Math.max(this.pending.get(grantId) ?? usedAtMs, usedAtMs));
     }

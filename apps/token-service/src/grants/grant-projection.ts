@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 
 /** A grant as the projector wrote it to the `grants` table, with its last recorded use. */
@@ -17,17 +18,20 @@ export interface ProjectedGrant {
   lastUsedAt: Date | null;
 }
 
-/** An active grant as the initial load reads it: times in epoch milliseconds, scopes space-separated. */
-export interface ActiveGrantRow {
-  grant_id: string;
-  user_id: string;
-  client_id: string;
-  scopes: string;
-  created_at_ms: number;
-  version: number;
-  position: string;
-  last_used_at_ms: number | null;
-}
+/**
+ * An active grant as the start-up load reads it: every field as PostgreSQL's text output, times
+ * as epoch milliseconds and scopes space-separated, which parse faster than timestamps and arrays.
+ */
+export type ActiveGrantRow = [
+  grantId: string,
+  userId: string,
+  clientId: string,
+  scopes: string,
+  createdAtMs: string,
+  version: string,
+  position: string,
+  lastUsedAtMs: string | null,
+];
 
 interface GrantRow {
   grant_id: string;
@@ -47,7 +51,7 @@ const pollIntervalMs = 25;
 /**
  * Reads of the `grants` projection, the authority on whether a grant is active. Refresh and
  * introspection read the in-memory ActiveGrants instead, which falls back to `find` for a grant
- * it does not know; offline-token issuance reads here, because it waits for `min_position`.
+ * it does not hold. Offline-token issuance reads here, because it waits for `min_position`.
  */
 @Injectable()
 export class GrantProjection {
@@ -78,24 +82,50 @@ export class GrantProjection {
   }
 
   /**
-   * Reads up to `limit` active grants with ids after `afterGrantId` (all from the start when
-   * null), in grant-id order: keyset paging over the primary key, so each page costs the same.
-   * Times come as epoch milliseconds and scopes as one string, which parse faster than
-   * timestamps and arrays when a million rows are read at start.
+   * Reads every active grant and hands them to `onRows`, `fetchSize` rows at a time. The rows come
+   * from a cursor in one read-only REPEATABLE READ transaction, so they form one consistent
+   * snapshot read by a sequential scan. Paging by grant id instead made PostgreSQL fetch the rows
+   * in index order, scattered over the heap, which measured about three times slower for a
+   * million rows. Returns the row count.
    */
-  async activePage(afterGrantId: string | null, limit: number): Promise<ActiveGrantRow[]> {
-    const after = afterGrantId === null ? '' : 'AND g.grant_id > $2';
-    return this.dataSource.query(
-      `SELECT g.grant_id, g.user_id, g.client_id, array_to_string(g.scopes, ' ') AS scopes,
-              (extract(epoch FROM g.created_at) * 1000)::float8 AS created_at_ms, g.version, g.position,
-              (extract(epoch FROM u.last_used_at) * 1000)::float8 AS last_used_at_ms
-         FROM grants g
-         LEFT JOIN grant_last_used u ON u.grant_id = g.grant_id
-        WHERE g.status = 'active' ${after}
-        ORDER BY g.grant_id
-        LIMIT $1`,
-      afterGrantId === null ? [limit] : [limit, afterGrantId],
-    );
+  async readActive(fetchSize: number, onRows: (rows: ActiveGrantRow[]) => void): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    const connection = (await runner.connect()) as PoolClient;
+    // Every column stays text, because the caller parses the few numbers it needs.
+    const query = { text: `FETCH FORWARD ${fetchSize} FROM active_grants_load`, rowMode: 'array' as const, types: { getTypeParser: () => (value: string) => value } };
+    let count = 0;
+    try {
+      await connection.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await connection.query(
+        `DECLARE active_grants_load NO SCROLL CURSOR FOR
+         SELECT g.grant_id, g.user_id, g.client_id, array_to_string(g.scopes, ' '),
+                (extract(epoch FROM g.created_at) * 1000)::int8, g.version, g.position,
+                (extract(epoch FROM u.last_used_at) * 1000)::int8
+           FROM grants g
+           LEFT JOIN grant_last_used u ON u.grant_id = g.grant_id
+          WHERE g.status = 'active'`,
+      );
+      let pending: Promise<{ rows: ActiveGrantRow[] }> | undefined = connection.query<ActiveGrantRow>(query);
+      while (pending) {
+        const { rows }: { rows: ActiveGrantRow[] } = await pending;
+        // PostgreSQL produces the next batch while this one is handed over.
+        pending = rows.length === fetchSize ? connection.query<ActiveGrantRow>(query) : undefined;
+        try {
+          onRows(rows);
+        } catch (error) {
+          await pending?.catch(() => undefined);
+          throw error;
+        }
+        count += rows.length;
+      }
+      await connection.query('COMMIT');
+      return count;
+    } catch (error) {
+      await connection.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
   }
 
   /** Reads the stored last use of a grant, which other instances may have moved. */

@@ -1,15 +1,9 @@
 import { type KeyObject, sign, verify } from 'node:crypto';
 import { promisify } from 'node:util';
 
-const signAsync = promisify(sign);
-const verifyAsync = promisify(verify);
-const experimentAsync = process.env.JWS_MODE === 'async';
-const experimentJose = process.env.JWS_MODE === 'jose';
-import { compactVerify, CompactSign } from 'jose';
-
 import { type SigningAlgorithm, signingAlgorithms } from '../keys/signing-key.js';
 
-/** A compact JWS (RFC 7515 §7.1) that failed a structural or signature check; `kind` says which. */
+/** A compact JWS (RFC 7515 §7.1) that failed a structural or signature check, named by `kind`. */
 export class CompactJwsError extends Error {
   override readonly name = 'CompactJwsError';
 
@@ -21,7 +15,7 @@ export class CompactJwsError extends Error {
   }
 }
 
-/** The protected header fields this service reads; any other member is kept but ignored. */
+/** The protected header fields this service reads. Any other member is kept but ignored. */
 export interface JwsHeader {
   alg: string;
   typ?: string;
@@ -37,6 +31,11 @@ export interface JwsVerificationKey {
 
 const base64urlPattern = /^[A-Za-z0-9_-]*$/;
 
+// With a callback, node:crypto signs and verifies in libuv's thread pool, off the event loop, so
+// a busy instance uses more than one core. bench/jws-signing.ts compares this with the other ways.
+const signInThreadPool = promisify(sign);
+const verifyInThreadPool = promisify(verify);
+
 /** ES256 signatures are R || S, 32 bytes each (RFC 7518 §3.4), not DER. */
 const es256SignatureBytes = 64;
 const ed25519SignatureBytes = 64;
@@ -49,31 +48,30 @@ function signatureOptions(algorithm: SigningAlgorithm, key: KeyObject) {
   return algorithm === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
 }
 
-/** The digest node:crypto needs for `algorithm`: none for Ed25519, which hashes internally. */
+/** Returns the digest node:crypto needs for `algorithm`, or null for Ed25519, which hashes internally. */
 function digestOf(algorithm: SigningAlgorithm): string | null {
   return algorithm === 'ES256' ? 'sha256' : null;
 }
 
 /**
  * Signs `payload` as a compact JWS with node:crypto. The output is a standard JWS that any JOSE
- * library verifies; only the signing skips jose's per-call key checks, because the key ring
+ * library verifies. Only the signing skips jose's per-call key checks, because the key ring
  * imported and checked the key once.
  */
 export async function signCompactJws(header: JwsHeader & { alg: SigningAlgorithm }, payload: object, privateKey: KeyObject): Promise<string> {
-  if (experimentJose) return new CompactSign(Buffer.from(JSON.stringify(payload))).setProtectedHeader(header).sign(privateKey);
   const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const signature = experimentAsync ? await signAsync(digestOf(header.alg), Buffer.from(signingInput, 'ascii'), signatureOptions(header.alg, privateKey)) : sign(digestOf(header.alg), Buffer.from(signingInput, 'ascii'), signatureOptions(header.alg, privateKey));
+  const signature = await signInThreadPool(digestOf(header.alg), Buffer.from(signingInput, 'ascii'), signatureOptions(header.alg, privateKey));
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 
 /**
  * Verifies a compact JWS with node:crypto and returns its protected header and payload bytes.
  *
- * The checks are those of jose's compactVerify (6.x) for this service's tokens: three base64url
- * segments, a JSON object header, `alg` on the allow-list (so `none` and HMAC never pass), no
- * `crit` member (RFC 7515 §4.1.11: this service understands no extension), and a signature that
- * verifies with the key `resolveKey` returns. That key must be made for the header's `alg`, so a
- * token cannot switch algorithms on a known key.
+ * The checks are those that jose's compactVerify (6.x) applies to this service's tokens. The token
+ * has three base64url segments and a JSON object header. Its `alg` is on the allow-list, so `none`
+ * and HMAC never pass. It has no `crit` member, because this service supports no extension
+ * (RFC 7515 §4.1.11). Its signature verifies with the key `resolveKey` returns, and that key must
+ * be made for the header's `alg`, so a token cannot switch algorithms on a known key.
  */
 export async function verifyCompactJws(
   token: string,
@@ -97,7 +95,7 @@ export async function verifyCompactJws(
   }
   const { alg, crit } = header as Record<string, unknown>;
   if (typeof alg !== 'string' || !(signingAlgorithms as readonly string[]).includes(alg)) {
-    throw new CompactJwsError('algorithm_not_allowed', `the token's algorithm is not allowed; allowed are ${signingAlgorithms.join(', ')}`);
+    throw new CompactJwsError('algorithm_not_allowed', `the token's algorithm is not one of the allowed ${signingAlgorithms.join(', ')}`);
   }
   if (crit !== undefined) {
     throw new CompactJwsError('malformed', 'the JWS header names critical extensions, which this service does not support');
@@ -109,15 +107,12 @@ export async function verifyCompactJws(
     throw new CompactJwsError('invalid_signature', 'the token names no known signing key for its algorithm');
   }
 
-  if (experimentJose) {
-    const r = await compactVerify(token, key.publicKey, { algorithms: [key.algorithm] });
-    return { header: jwsHeader, payload: Buffer.from(r.payload) };
-  }
   const signature = Buffer.from(encodedSignature, 'base64url');
   const expectedBytes = key.algorithm === 'ES256' ? es256SignatureBytes : ed25519SignatureBytes;
   const signingInput = Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii');
-  if (signature.length !== expectedBytes || !(experimentAsync ? await verifyAsync(digestOf(key.algorithm), signingInput, signatureOptions(key.algorithm, key.publicKey), signature) : verify(digestOf(key.algorithm), signingInput, signatureOptions(key.algorithm, key.publicKey), signature))) {
-    throw new CompactJwsError('invalid_signature', 'the token signature is invalid');
-  }
+  const valid =
+    signature.length === expectedBytes &&
+    (await verifyInThreadPool(digestOf(key.algorithm), signingInput, signatureOptions(key.algorithm, key.publicKey), signature));
+  if (!valid) throw new CompactJwsError('invalid_signature', 'the token signature is invalid');
   return { header: jwsHeader, payload: Buffer.from(encodedPayload, 'base64url') };
 }

@@ -1,0 +1,34 @@
+import type { DataSource } from 'typeorm';
+
+import { type ReplacementOptions, type ReplacementResult, replaceProjection } from './projection-replacement.js';
+import { StoreReplaySource } from './store-replay-source.js';
+
+export interface RebuildOptions extends Partial<Omit<ReplacementOptions, 'catchUpThreshold'>> {
+  /** Events per keyset page read from the event store and per multi-row upsert. */
+  pageSize?: number;
+}
+
+export const rebuildDefaults = {
+  pageSize: 10_000,
+  lockTimeoutMs: 2000,
+  swapAttempts: 5,
+  maxCatchUpPasses: 10,
+} as const;
+
+/**
+ * Rebuilds the `grants` projection from the event store into a fresh table and swaps it in while
+ * the live projector keeps running; see replaceProjection for the steps. `dataSource` needs a pool
+ * of at least four connections: the run lock, the swap transaction, and a reader and a writer.
+ */
+export function rebuildProjection(dataSource: DataSource, options: RebuildOptions = {}): Promise<ReplacementResult> {
+  const pageSize = options.pageSize ?? rebuildDefaults.pageSize;
+  return replaceProjection(dataSource, new StoreReplaySource(dataSource, pageSize), {
+    lockTimeoutMs: options.lockTimeoutMs ?? rebuildDefaults.lockTimeoutMs,
+    swapAttempts: options.swapAttempts ?? rebuildDefaults.swapAttempts,
+    maxCatchUpPasses: options.maxCatchUpPasses ?? rebuildDefaults.maxCatchUpPasses,
+    // A pass shorter than one page means the copy reached the events being appended right now.
+    catchUpThreshold: pageSize,
+    logger: options.logger,
+    onPhase: options.onPhase,
+  });
+}

@@ -1,0 +1,36 @@
+import { pino } from 'pino';
+import type { DataSource } from 'typeorm';
+
+import { type ReplacementResult, replaceProjection } from './projection-replacement.js';
+import { rebuildDefaults, type RebuildOptions } from './rebuild-projection.js';
+import { TopicReplaySource } from './topic-replay-source.js';
+
+export interface TopicReplayOptions extends RebuildOptions {
+  brokers: string[];
+  topic: string;
+  /** A wait for the replay consumer fails after this long without a message. */
+  progressTimeoutMs?: number;
+}
+
+/**
+ * Rebuilds the `grants` projection from the topic's earliest offsets into a fresh table and swaps
+ * it in while the live projector keeps running, for deployments that trust the log. The topic must
+ * still hold every event from offset 0.
+ */
+export function replayProjectionFromTopic(dataSource: DataSource, options: TopicReplayOptions): Promise<ReplacementResult> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const source = new TopicReplaySource(dataSource, {
+    brokers: options.brokers,
+    topic: options.topic,
+    progressTimeoutMs: options.progressTimeoutMs ?? 60_000,
+    logger,
+  });
+  return replaceProjection(dataSource, source, {
+    lockTimeoutMs: options.lockTimeoutMs ?? rebuildDefaults.lockTimeoutMs,
+    swapAttempts: options.swapAttempts ?? rebuildDefaults.swapAttempts,
+    maxCatchUpPasses: options.maxCatchUpPasses ?? rebuildDefaults.maxCatchUpPasses,
+    catchUpThreshold: options.pageSize ?? rebuildDefaults.pageSize,
+    logger,
+    onPhase: options.onPhase,
+  });
+}
