@@ -5,7 +5,7 @@ import { decodeGrantEvent } from '#grant-events/grant-event-codec.js';
 import { testKafkaClient, uniqueName } from '#testing/test-kafka.js';
 import { waitFor } from '#testing/wait-for.js';
 
-import { FullStack } from '../support/full-stack.js';
+import { bootstrapClient, FullStack } from '../support/full-stack.js';
 
 // The whole story through the three apps, the real PostgreSQL and the real broker: a grant is
 // recorded, published, projected, used for offline tokens, revoked, and then refused everywhere.
@@ -151,5 +151,55 @@ describe('when a grant goes through its whole life', () => {
       { timeoutMs: 5000, description: 'refresh to be refused after token revocation' },
     );
     expect(refused.error).toBe('invalid_grant');
+  });
+});
+
+describe('when tokens are presented to the service APIs', () => {
+  let stack: FullStack;
+
+  beforeAll(async () => {
+    stack = await FullStack.start('e2e_service_api');
+  });
+
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  async function bearer(app: 'grant' | 'token', path: string, token: string) {
+    const base = app === 'grant' ? stack.grantService.url : stack.tokenService.url;
+    const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('rejects a user-grant token whose scopes are named like service scopes', async () => {
+    const client = await stack.registerClient('scope-smuggler');
+    const created = await stack.callJson('grant', 'POST', '/v1/grants', 'grants:write', {
+      user_id: uniqueName('mallory'),
+      client_id: client.clientId,
+      scopes: ['offline_access', 'grants:admin', 'clients:admin'],
+    });
+    const grantId = (created.body.grant as { grant_id: string }).grant_id;
+    const issued = await stack.callJson('token', 'POST', '/v1/offline-tokens', 'tokens:issue', { grant_id: grantId, min_position: created.body.position });
+    const refreshed = await stack.postTokenForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string }, client);
+    const { access_token: userToken } = (await refreshed.json()) as { access_token: string };
+
+    const grantApi = await bearer('grant', `/v1/grants?client_id=${client.clientId}`, userToken);
+    expect(grantApi.status).toBe(401);
+    expect(grantApi.body.code).toBe('auth.invalid_token');
+
+    const clientsApi = await bearer('token', '/v1/clients', userToken);
+    expect(clientsApi.status).toBe(401);
+  });
+
+  it('rejects a service token its client revoked', async () => {
+    const token = await stack.serviceToken('grants:read');
+    expect((await bearer('grant', '/v1/grants?user_id=nobody', token)).status).toBe(200);
+
+    const revocation = await stack.postTokenForm('/oauth/revoke', { token, token_type_hint: 'access_token' }, bootstrapClient);
+    expect(revocation.status).toBe(200);
+
+    const afterRevocation = await bearer('grant', '/v1/grants?user_id=nobody', token);
+    expect(afterRevocation.status).toBe(401);
+    expect(afterRevocation.body.detail).toBe('The access token has been revoked, so request a new one.');
   });
 });

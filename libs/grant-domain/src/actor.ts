@@ -19,7 +19,12 @@ export function parseActor(value: { type?: unknown; id?: unknown }): Actor {
   return { type: value.type as ActorType, id: value.id };
 }
 
-/** 1 to 255 characters, none of them a C0/C1 control character. */
+/** Checks for 1 to 255 UTF-16 code units, no C0/C1 control character and no unpaired surrogate. */
 export function isPrintableIdentifier(value: string): boolean {
-  return value.length >= 1 && value.length <= 255 && !/[\u0000-\u001f\u007f-\u009f]/.test(value);
+  return (
+    value.length >= 1 &&
+    value.length <= 255 &&
+    !/[\u0000-\u001f\u007f-\u009f]/.test(value) &&
+    !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)
+  );
 }

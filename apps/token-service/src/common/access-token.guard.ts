@@ -41,6 +41,15 @@ export class AccessTokenGuard implements CanActivate {
       }
       throw error;
     }
+    // A token derived from a user's grant carries scopes that the user's client chose; they must
+    // never act as service scopes, whatever they are named.
+    if (claims.grant_id !== undefined) {
+      throw new TokenServiceError(
+        'auth.invalid_token',
+        'the access token was issued for a user grant; this API accepts only client_credentials tokens of service clients',
+        'Authorization',
+      );
+    }
     if (await this.revoked.isRevoked(claims.jti)) {
       throw new TokenServiceError('auth.invalid_token', 'the access token has been revoked', 'Authorization');
     }

@@ -5,6 +5,7 @@ import { ProblemDetailsFilter } from '#platform/problem-details/problem-details.
 
 import { OAuthError } from '../oauth/oauth-error.js';
 import { oauthErrorFor } from '../oauth/oauth-error-mapping.js';
+import { isInvalidTextError } from '#persistence/invalid-text-error.js';
 
 /**
  * The token service's one exception filter. Errors on /oauth/* become OAuth error JSON (RFC 6749
@@ -27,6 +28,9 @@ export class TokenServiceExceptionFilter implements ExceptionFilter {
 
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     let error = oauthErrorFor(exception);
+    if (error === undefined && isInvalidTextError(exception)) {
+      error = new OAuthError('invalid_request', 'a parameter contains a NUL character or an unpaired UTF-16 surrogate; remove it', 400);
+    }
     if (error === undefined) {
       this.logger.error({ err: exception, method: request.method, path }, 'OAuth request failed with an unexpected error');
       error = new OAuthError('server_error', 'the server failed to handle the request; retry later', 500);

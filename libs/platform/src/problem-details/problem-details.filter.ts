@@ -10,11 +10,19 @@ import {
   type RequestSummary,
 } from './framework-problems.js';
 import { type Problem, problemBody, problemContentType, ProblemError, type ProblemMapper } from './problem.js';
+import { isInvalidTextError } from '#persistence/invalid-text-error.js';
 
 /** Injection token of the app's ProblemMapper list, tried in order before the built-in rules. */
 export const PROBLEM_MAPPERS = Symbol('PROBLEM_MAPPERS');
 
 const internalError: Problem = { status: 500, code: 'internal_error', title: 'Internal server error' };
+
+const invalidTextProblem: Problem = {
+  status: 400,
+  code: 'request.invalid_text',
+  title: 'Invalid text',
+  detail: 'A value contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored; remove it and retry.',
+};
 
 /**
  * Responds to every HTTP error with RFC 9457 problem details. A ProblemError is sent as it is,
@@ -61,6 +69,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const problem = mapper(exception);
       if (problem !== undefined) return problem;
     }
+    if (isInvalidTextError(exception)) return invalidTextProblem;
     const fastifyError = fastifyErrorOf(exception);
     if (fastifyError !== undefined) return problemForFastifyError(fastifyError, request);
     if (exception instanceof HttpException && exception.getStatus() < 500) return problemForHttpException(exception, request);

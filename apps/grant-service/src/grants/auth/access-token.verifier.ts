@@ -8,6 +8,7 @@ import {
   type JWTPayload,
 } from 'jose';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
 
 import { isPrintableIdentifier } from '#grant-domain/actor.js';
 import { ProblemError } from '#platform/problem-details/problem.js';
@@ -35,6 +36,7 @@ export class AccessTokenVerifier {
   constructor(
     @Inject(GRANT_SERVICE_CONFIG) private readonly config: GrantServiceConfig,
     @InjectPinoLogger(AccessTokenVerifier.name) private readonly logger: PinoLogger,
+    private readonly dataSource: DataSource,
   ) {
     this.keySet = createRemoteJWKSet(new URL(config.GRANT_API_JWKS_URL));
   }
@@ -64,7 +66,21 @@ export class AccessTokenVerifier {
       }
       throw new ProblemError(invalidTokenProblem(this.describeRejection(error)));
     }
-    return this.callerFrom(payload);
+    const caller = this.callerFrom(payload);
+    await this.rejectRevoked(payload);
+    return caller;
+  }
+
+  /**
+   * Rejects an access token its client revoked at the token service (RFC 7009), which records the
+   * `jti` in the shared database until the token expires.
+   */
+  private async rejectRevoked(payload: JWTPayload): Promise<void> {
+    if (typeof payload.jti !== 'string') return;
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM revoked_access_tokens WHERE jti = $1', [payload.jti]);
+    if (rows.length > 0) {
+      throw new ProblemError(invalidTokenProblem('The access token has been revoked, so request a new one.'));
+    }
   }
 
   /**
@@ -88,6 +104,13 @@ export class AccessTokenVerifier {
   }
 
   private callerFrom(payload: JWTPayload): GrantApiCaller {
+    // A token derived from a user's grant carries that grant's scopes, which the user's client chose;
+    // such scopes must never act as service scopes here, whatever they are named.
+    if (payload.grant_id !== undefined) {
+      throw new ProblemError(
+        invalidTokenProblem('The access token was issued for a user grant; the grant API accepts only client_credentials tokens of service clients.'),
+      );
+    }
     const clientId = payload.client_id;
     const id = typeof clientId === 'string' ? clientId : payload.sub;
     if (typeof id !== 'string' || !isPrintableIdentifier(id)) {
