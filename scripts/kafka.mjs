@@ -237,10 +237,15 @@ async function stop() {
   console.log(`kafka: stopped (pid ${pid})`);
 }
 
-function status() {
+async function status() {
   const pid = runningBrokerPid();
   if (pid === undefined) {
-    console.log('kafka: not running');
+    const other = await portAnswers(brokerPort);
+    console.log(
+      other
+        ? `kafka: not running from this folder, but another process accepts connections on 127.0.0.1:${brokerPort}`
+        : 'kafka: not running',
+    );
     process.exitCode = 3;
     return;
   }

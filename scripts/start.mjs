@@ -93,10 +93,12 @@ async function main() {
     apps.push(devIdentityProvider);
   }
 
-  for (const app of apps) {
-    const port = Number(environment[app.portVariable]);
+  const portVariables = [...apps.map((app) => app.portVariable), 'GRANT_SERVICE_GRPC_PORT', 'TOKEN_SERVICE_GRPC_PORT'];
+  for (const portVariable of portVariables) {
+    const port = Number(environment[portVariable]);
     if (port && (await portAnswers(port, '127.0.0.1'))) {
-      log(`port ${port} (${app.portVariable}, ${app.name}) is taken by another process. Stop that process or set ${app.portVariable} to a free port in .env.`);
+      const hint = portVariable === 'DEV_IDENTITY_PROVIDER_PORT' ? ' and ACCOUNT_OIDC_ISSUER to match it' : '';
+      log(`port ${port} (${portVariable}) is taken by another process. Stop that process or set ${portVariable}${hint} to a free port in .env.`);
       rmSync(lockFile, { force: true });
       process.exit(1);
     }
@@ -175,7 +177,7 @@ async function main() {
   if (environment.BOOTSTRAP_CLIENT_ID) {
     log(`  bootstrap client ${environment.BOOTSTRAP_CLIENT_ID}, secret ${environment.BOOTSTRAP_CLIENT_SECRET} (development value from .env.example)`);
   }
-  log('Press Ctrl-C to stop everything.');
+  log(`Press Ctrl-C to stop everything (or send SIGINT or SIGTERM to pid ${process.pid}).`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
