@@ -11,7 +11,7 @@
 // and stops everything it started. docs/benchmarks.md records runs and what limits each figure.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -218,7 +218,7 @@ async function measure(apps: Apps, kafka: KafkaClient, database: pg.Client, topi
   const projector = { events, secondsFromStart: round(projectorSeconds), eventsPerSecond: Math.round(events / projectorSeconds) };
   log(`projector caught up in ${projector.secondsFromStart} s (${projector.eventsPerSecond} events/s, process start included)`);
 
-  const replay = replayNote();
+  const replay = measureReplay(apps.projector.environment);
 
   log('restarting the token service to time its start with the seeded grants');
   const activeGrants = Number((await database.query(`SELECT count(*) AS active FROM grants WHERE status = 'active'`)).rows[0].active);
@@ -449,13 +449,28 @@ function residentSizes(apps: Apps): Record<string, number | undefined> {
   return Object.fromEntries(Object.values(apps).map((app) => [app.name, app.residentMebibytes()]));
 }
 
-/** Describes why replay is not measured, naming any replay files the projector has gained. */
-function replayNote(): string {
-  const directory = path.join(projectRoot, 'dist/apps/grant-projector/src');
-  const candidates = existsSync(directory) ? readdirSync(directory, { recursive: true }).map(String).filter((file) => /replay/i.test(file)) : [];
-  return candidates.length === 0
-    ? 'not measured: the projector has no replay command yet'
-    : `not measured: replay files exist (${candidates.join(', ')}) but this script does not drive them yet`;
+const rebuildEntry = 'dist/apps/grant-projector/src/replay/projection-rebuild.main.js';
+
+/**
+ * Rebuilds the projection into a fresh table with the projector's rebuild command, from the event
+ * store and then from the topic, and reads the throughput it prints. A missing command or an
+ * output this script does not understand becomes a note instead of a number.
+ */
+function measureReplay(environment: Record<string, string>): BenchResults['replay'] {
+  if (!existsSync(path.join(projectRoot, rebuildEntry))) return { runs: [], note: `not measured: ${rebuildEntry} does not exist` };
+  const runs: BenchResults['replay']['runs'] = [];
+  for (const source of ['store', 'topic'] as const) {
+    log(`replay: rebuilding the projection from the ${source}`);
+    const result = spawnSync(process.execPath, [rebuildEntry, '--from', source], { cwd: projectRoot, env: environment, encoding: 'utf8', timeout: 30 * 60_000 });
+    const match = /(\d+) events in ([\d.]+) s \((\d+) events\/s\)/.exec(result.stdout ?? '');
+    if (result.status !== 0 || !match) {
+      const lastLine = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').at(-1) ?? '';
+      return { runs, note: `the rebuild from the ${source} exited with ${result.status ?? result.signal} and printed no throughput: ${lastLine}` };
+    }
+    runs.push({ source, events: Number(match[1]), seconds: Number(match[2]), eventsPerSecond: Number(match[3]) });
+    log(`  ${match[0]}`);
+  }
+  return { runs, note: null };
 }
 
 function round(value: number): number {

@@ -16,7 +16,7 @@ export class AppProcess {
     readonly name: string,
     private readonly entry: string,
     readonly url: string,
-    private readonly environment: Record<string, string>,
+    readonly environment: Record<string, string>,
     private readonly projectRoot: string,
   ) {}
 

@@ -17,10 +17,11 @@ export function renderReport(results: BenchResults): string {
     `| Seed: ${seed.grants} grants through POST /v1/grants, ${results.options.seedConcurrency} concurrent | ` +
       `${seed.grantsPerSecond} grants/s, p50 ${seed.latencyMs.p50} ms, p99 ${seed.latencyMs.p99} ms, ${seed.failed} failed |`,
     `| Projector catch-up on ${projector.events} events, process start included | ${projector.eventsPerSecond} events/s (${projector.secondsFromStart} s) |`,
-    `| Replay into a fresh projection | ${results.replay} |`,
+    ...results.replay.runs.map((run) => `| Replay into a fresh projection from the ${run.source} | ${run.eventsPerSecond} events/s (${run.events} events in ${run.seconds} s) |`),
+    ...(results.replay.note === null ? [] : [`| Replay into a fresh projection | ${results.replay.note} |`]),
     `| Token-service start with ${tokenServiceStart.grants} active grants | ready in ${tokenServiceStart.secondsToReady} s ` +
       `(loading the grant state: ${tokenServiceStart.loadSeconds ?? 'n/a'} s), RSS ${megabytes(tokenServiceStart.rssMiB)} |`,
-    `| Revocation propagation, ${propagation.grants} grants (revoke answered → refresh refused) | ` +
+    `| Revocation propagation, ${propagation.grants} grants (revoke response → refresh rejected) | ` +
       `p50 ${propagation.p50Ms} ms, p99 ${propagation.p99Ms} ms, max ${propagation.maxMs} ms |`,
     `| The same, from the revoke request | p50 ${propagation.p50FromRequestMs} ms, p99 ${propagation.p99FromRequestMs} ms |`,
     '',

@@ -10,7 +10,8 @@ export interface BenchResults {
   seed: SeedSummary;
   /** Time from the projector's process start until its group had committed every event. */
   projector: { events: number; secondsFromStart: number; eventsPerSecond: number };
-  replay: string;
+  /** Projection rebuilds by the projector's rebuild command, or a note on why there is no figure. */
+  replay: { runs: Array<{ source: 'store' | 'topic'; events: number; seconds: number; eventsPerSecond: number }>; note: string | null };
   tokenServiceStart: { grants: number; secondsToReady: number; loadSeconds: number | null; rssMiB: number | undefined };
   loads: LoadResult[];
   /** Milliseconds from the revoke's response (and from its request) until a refresh was rejected. */

@@ -31,14 +31,14 @@ export interface SeedSummary {
   latencyMs: { p50: number; p99: number };
 }
 
-/** Client id of the client at Zipf rank `rank`: rank 0 holds the most grants. */
+/** Returns the client id at Zipf rank `rank`, where rank 0 has the most grants. */
 export function seedClientId(rank: number): string {
   return `client-${String(rank).padStart(4, '0')}`;
 }
 
 /**
  * Yields distinct (user, client) pairs, spreading the grants evenly over the users. Clients follow
- * a Zipf distribution (a few large clients, a long tail); each user grants a distinct set of
+ * a Zipf distribution (a few large clients, a long tail). Each user grants a distinct set of
  * clients, and 80 % of the grants include offline_access. The same seed yields the same pairs.
  */
 export function* grantRequests(options: SeedOptions): Generator<GrantRequest> {

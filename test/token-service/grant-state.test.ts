@@ -1,3 +1,4 @@
+import type { Message } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from '../../apps/token-service/src/config/token-service.config.js';
@@ -15,8 +16,11 @@ import { type GrantFixture, GrantProjectionFixtures, TokenServiceUnderTest } fro
 
 type Credentials = { clientId: string; clientSecret: string };
 
-/** Publishes a GrantRevoked for `grant` to `topic` as the relay would, without touching the projection. */
-async function publishRevocation(topic: string, grant: GrantFixture, version: number): Promise<void> {
+/**
+ * Publishes a GrantRevoked for `grant` to `topic` as the relay would, without touching the
+ * projection. `before` messages go first, in the same partition.
+ */
+async function publishRevocation(topic: string, grant: GrantFixture, version: number, before: Message[] = []): Promise<void> {
   const producer = testKafkaClient().producer();
   await producer.connect();
   try {
@@ -40,7 +44,7 @@ async function publishRevocation(topic: string, grant: GrantFixture, version: nu
       metadata: {},
       recordedAt: new Date(),
     });
-    await producer.send({ topic, messages: [message] });
+    await producer.send({ topic, messages: [...before.map((earlier) => ({ ...earlier, key: grant.grantId })), message] });
   } finally {
     await producer.disconnect();
   }
@@ -90,6 +94,33 @@ describe('when a token service keeps the grant state in memory', () => {
     expect(await service.introspect(client, refreshToken)).toEqual({ active: false });
     expect(await grants.row(grant.grantId)).toEqual({ status: 'active', revoke_reason: null });
     expect(service.grantState.databaseReads).toBe(readsBefore);
+  });
+
+  it('skips invalid messages and continues', async () => {
+    const grant = await grants.insertActiveGrant({ clientId: client.clientId });
+    const { refresh_token: refreshToken } = await service.issueOfflineToken(grant.grantId);
+    // Valid for the event schema, whose uuid format admits a urn:uuid: prefix, but no grant id here.
+    const urnGrant = { ...grant, grantId: `urn:uuid:${randomUUID()}` };
+    const urnEvent = encodeGrantEvent({
+      position: 8_000_000n,
+      eventId: randomUUID(),
+      grantId: urnGrant.grantId,
+      version: 1,
+      event: {
+        type: 'GrantCreated',
+        data: { grantId: urnGrant.grantId, userId: grant.userId, clientId: grant.clientId, actor: { type: 'system', id: 'test' }, occurredAt: new Date().toISOString(), scopes: ['openid'] },
+      },
+      metadata: {},
+      recordedAt: new Date(),
+    });
+
+    await publishRevocation(service.config.GRANT_EVENTS_TOPIC, grant, 2, [{ value: 'not json' }, urnEvent]);
+    await waitFor(() => service.grantState.knownVersion(grant.grantId) === 2, { intervalMs: 10, description: 'the revocation after the invalid messages' });
+
+    await expectRejected(await service.refresh(client, refreshToken), grant.grantId);
+    expect(service.grantState.knownVersion(urnGrant.grantId)).toBeUndefined();
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/token_service_grant_state_events_total\{outcome="invalid"\} [2-9]/);
   });
 
   it('reads an unknown grant once', async () => {

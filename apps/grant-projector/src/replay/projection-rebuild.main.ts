@@ -6,9 +6,9 @@ import 'reflect-metadata';
 import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 
+import { ConfigError } from '#config/config-error.js';
 import { loggerOptions } from '#logging/logger-options.js';
 import { dataSourceOptions } from '#persistence/data-source-options.js';
-import { runMain } from '#platform/run-main.js';
 
 import { loadGrantProjectorConfig } from '../config/grant-projector.config.js';
 import type { ReplacementResult } from './projection-replacement.js';
@@ -17,24 +17,29 @@ import { replayProjectionFromTopic } from './topic-replay.js';
 
 const usage = 'usage: npm run projection:rebuild [-- --from store|topic]';
 
-/** Returns the source named by `--from store`, `--from topic` or `--from=…`; the event store by default. */
+/** The command line is not one that `usage` describes. */
+class UsageError extends Error {}
+
+/** Returns the source that `--from store`, `--from topic` or `--from=…` names, or the event store without arguments. */
 function parseRebuildSource(argv: readonly string[]): 'store' | 'topic' {
   if (argv.length === 0) return 'store';
-  const value = argv[0].startsWith('--from=') && argv.length === 1 ? argv[0].slice('--from='.length) : argv[0] === '--from' && argv.length === 2 ? argv[1] : undefined;
+  let value: string | undefined;
+  if (argv.length === 1 && argv[0].startsWith('--from=')) value = argv[0].slice('--from='.length);
+  else if (argv.length === 2 && argv[0] === '--from') value = argv[1];
   if (value !== 'store' && value !== 'topic') {
-    throw new Error(`invalid arguments "${argv.join(' ')}": ${usage}`);
+    throw new UsageError(`invalid arguments "${argv.join(' ')}"; ${usage}`);
   }
   return value;
 }
 
 function summary(result: ReplacementResult): string {
   return (
-    `rebuilt grants from the ${result.source}: ${result.events} events in ${result.seconds} s (${result.eventsPerSecond} events/s), ` +
-    `${result.rows} rows; ${result.catchUpPasses} catch-up passes, swap attempt ${result.swapAttempts} held grants locked for ${result.lockedMilliseconds} ms`
+    `rebuilt grants from the ${result.source}: ${result.events} events in ${result.seconds} s (${result.eventsPerSecond} events/s), ${result.rows} rows. ` +
+    `Catch-up passes: ${result.catchUpPasses}, swap attempts: ${result.swapAttempts}, grants locked for ${result.lockedMilliseconds} ms.`
   );
 }
 
-runMain(async () => {
+try {
   const source = parseRebuildSource(process.argv.slice(2));
   const config = loadGrantProjectorConfig();
   const logger = pino(loggerOptions('grant-projector-rebuild', config.LOG_LEVEL));
@@ -51,4 +56,8 @@ runMain(async () => {
   } finally {
     await dataSource.destroy();
   }
-});
+} catch (error) {
+  // A failed rebuild has already logged its error with the stack, so one line is enough here.
+  console.error(error instanceof ConfigError || error instanceof UsageError ? error.message : `projection rebuild failed: ${String(error)}`);
+  process.exitCode = 1;
+}

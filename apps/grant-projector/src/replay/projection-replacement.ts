@@ -23,19 +23,19 @@ export type ReplacementPhase = 'copied' | 'caught-up' | 'locked';
 export interface ReplacementOptions {
   /** Maximum wait for the lock on `grants` per swap attempt. */
   lockTimeoutMs: number;
-  /** Swap attempts before the replacement gives up; a catch-up pass runs between two attempts. */
+  /** Swap attempts before the replacement gives up. A catch-up pass runs between two attempts. */
   swapAttempts: number;
   /** A catch-up pass that applies fewer events than this ends the catch-up. */
   catchUpThreshold: number;
   /** Catch-up passes at most, so that a steady stream of appends cannot keep the swap from starting. */
   maxCatchUpPasses: number;
-  /** Receives progress and phase log lines; silent when unset. */
+  /** Logger of the progress and phase lines, silent when unset. */
   logger?: Logger;
   /** Called at each phase and awaited, for tests that append events at a given moment. */
   onPhase?: (phase: ReplacementPhase) => Promise<void> | void;
 }
 
-/** What a replacement did, for reports and benchmarks. */
+/** Outcome of a replacement, for reports and benchmarks. */
 export interface ReplacementResult {
   source: ReplaySource['name'];
   /** Events read from the source and applied, over every phase. */
@@ -87,7 +87,7 @@ export async function replaceProjection(dataSource: DataSource, source: ReplaySo
     try {
       return await copyAndSwap(dataSource, source, options, logger, startedAt, deferredIndexes);
     } catch (error) {
-      logger.error({ err: error, table: rebuildTableName }, 'Projection replacement failed; grants is unchanged');
+      logger.error({ err: error, table: rebuildTableName }, 'Projection replacement failed and left grants unchanged');
       await dropRebuildTable(dataSource.manager).catch(() => undefined);
       throw error;
     }
@@ -150,21 +150,18 @@ async function copyAndSwap(
         lockedMilliseconds,
         progress: total,
       };
-      const { progress, ...summary } = result;
-      logger.info(
-        { ...summary, source: undefined, duplicates: progress.duplicates, gapFilled: progress.gapFilled },
-        'Projection replacement swapped in the new grants table',
-      );
+      const { progress, source: _source, ...summary } = result;
+      logger.info({ ...summary, duplicates: progress.duplicates, gapFilled: progress.gapFilled }, 'Projection replacement swapped in the new grants table');
       return result;
     } catch (error) {
       if (!isLockTimeout(error) || attempt >= options.swapAttempts) throw error;
-      logger.warn({ attempt, lockTimeoutMs: options.lockTimeoutMs }, 'Projection replacement could not lock grants in time; catching up and retrying');
+      logger.warn({ attempt, lockTimeoutMs: options.lockTimeoutMs }, 'Projection replacement timed out waiting for the lock on grants and retries after a catch-up pass');
       await copy();
     }
   }
 }
 
-/** Runs the swap transaction; returns how long it held `grants` locked, in milliseconds. */
+/** Runs the swap transaction and returns how long it held `grants` locked, in milliseconds. */
 async function swap(dataSource: DataSource, source: ReplaySource, options: ReplacementOptions, total: ReplayProgress): Promise<number> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
@@ -199,7 +196,7 @@ async function takeReplacementLock(dataSource: DataSource): Promise<QueryRunner>
     ]);
     if (!locked) {
       throw new ReplacementAlreadyRunningError(
-        'another projection rebuild or replay is running on this database; wait for it to finish, because only one may run at a time',
+        'another projection rebuild or replay is running on this database, and only one may run at a time, so wait for it to finish',
       );
     }
     return runner;
@@ -217,7 +214,8 @@ async function releaseReplacementLock(runner: QueryRunner): Promise<void> {
   }
 }
 
+/** Returns whether `error` is PostgreSQL's lock_not_available, which TypeORM wraps with the driver error inside. */
 function isLockTimeout(error: unknown): boolean {
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).code ?? (error as { driverError?: { code?: unknown } }).driverError?.code;
-  return code === lockNotAvailable;
+  const { code, driverError } = error as { code?: unknown; driverError?: { code?: unknown } };
+  return (code ?? driverError?.code) === lockNotAvailable;
 }

@@ -17,8 +17,9 @@ export const rebuildDefaults = {
 
 /**
  * Rebuilds the `grants` projection from the event store into a fresh table and swaps it in while
- * the live projector keeps running; see replaceProjection for the steps. `dataSource` needs a pool
- * of at least four connections: the run lock, the swap transaction, and a reader and a writer.
+ * the live projector keeps running, in the steps that replaceProjection lists. The pool of
+ * `dataSource` needs at least four connections, for the run lock, the swap transaction, a reader
+ * and a writer.
  */
 export function rebuildProjection(dataSource: DataSource, options: RebuildOptions = {}): Promise<ReplacementResult> {
   const pageSize = options.pageSize ?? rebuildDefaults.pageSize;

@@ -43,7 +43,7 @@ export async function dropRebuildTable(manager: EntityManager): Promise<void> {
  * the lock is not granted in time.
  */
 export async function lockProjectionTable(manager: EntityManager, lockTimeoutMs: number): Promise<void> {
-  // SET does not take parameters; the value is a whole number checked here.
+  // SET takes no bind parameters, so the value goes into the statement after this check.
   if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 1) throw new TypeError(`lockTimeoutMs must be a positive integer, not ${lockTimeoutMs}`);
   await manager.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
   await manager.query('LOCK TABLE grants IN ACCESS EXCLUSIVE MODE');
@@ -54,9 +54,9 @@ export async function lockProjectionTable(manager: EntityManager, lockTimeoutMs:
  * lockProjectionTable. The indexes and the primary key get the names they had on `grants`, and
  * the privileges granted on `grants` are granted on the new table.
  *
- * Statements waiting for the lock resolve the name `grants` again once it is released, so they run
- * on the new table (PostgreSQL looks a relation name up again when the relation changed while it
- * waited for the lock).
+ * A statement that waits for the lock looks the name `grants` up again once it gets the lock, so it
+ * runs on the new table. The rebuild test checks this with a live projector statement that waits
+ * through the swap.
  */
 export async function replaceProjectionTable(manager: EntityManager): Promise<void> {
   const indexRenames = await matchIndexes(manager);
@@ -93,8 +93,8 @@ async function matchIndexes(manager: EntityManager): Promise<Array<{ from: strin
     const match = unmatched.findIndex((candidate) => candidate.shape === original.shape);
     if (match < 0) {
       throw new Error(
-        `index ${original.name} of grants has no counterpart on ${rebuildTableName} (${original.shape}); ` +
-          'an index was added to grants during the rebuild, so run the rebuild again',
+        `index ${original.name} of grants has no counterpart on ${rebuildTableName} (${original.shape}). ` +
+          'An index was probably added to grants during the rebuild, so run the rebuild again.',
       );
     }
     const [rebuilt] = unmatched.splice(match, 1);

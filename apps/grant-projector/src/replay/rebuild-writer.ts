@@ -35,9 +35,9 @@ interface GrantRowRecord {
 }
 
 /**
- * Applies a page of events to `grants_rebuild` with one read and one write: the events are folded
- * in memory per grant with applyToGrantRow, the fold that the live projector uses, and the
- * resulting rows are written by one multi-row INSERT … ON CONFLICT.
+ * Applies a page of events to `grants_rebuild` with one read and one write. The events are folded
+ * in memory per grant with applyToGrantRow, the fold that the live projector uses. The resulting
+ * rows are then written by one multi-row INSERT … ON CONFLICT.
  *
  * Only grants whose first event in the page continues an earlier page have their row read. A grant
  * whose page starts at version 1 is folded from nothing, which gives the same row as continuing a

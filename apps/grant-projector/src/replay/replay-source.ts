@@ -18,7 +18,7 @@ export function addProgress(total: ReplayProgress, events: number, page: PageOut
   total.gapFilled += page.gapFilled;
 }
 
-/** Where a replay reads the grant events from: the event store, or the topic from its first offset. */
+/** Source of the events a replay applies: the event store, or the topic from its first offset. */
 export interface ReplaySource {
   /** Names the source in logs and results. */
   readonly name: 'event-store' | 'topic';

@@ -4,7 +4,7 @@ import type { GrantEvent } from '#grant-domain/grant.events.js';
 
 import type { ProjectableGrantEvent } from '../projection/grant-row.js';
 
-/** Where a replay from the event store stands: the (transaction id, position) of the last event read. */
+/** Position of a replay in the event store: the (transaction id, position) of the last event read. */
 export interface StoreCheckpoint {
   transactionId: bigint;
   position: bigint;

@@ -14,8 +14,8 @@ export class EventStoreGapError extends Error {
     readonly toVersion: number,
   ) {
     super(
-      `grant ${grantId} has no events with versions ${fromVersion} to ${toVersion} in the event store but has version ${toVersion + 1}; ` +
-        'the grant_events table was changed outside the event store, so restore the missing rows before rebuilding',
+      `grant ${grantId} has no events with versions ${fromVersion} to ${toVersion} in the event store but has version ${toVersion + 1}. ` +
+        'The grant_events table was changed outside the event store, so restore the missing rows before rebuilding.',
     );
   }
 }
@@ -29,7 +29,7 @@ const failOnGap: GapFiller = (grantId, fromVersion, toVersion) => Promise.reject
 export class StoreReplaySource implements ReplaySource {
   readonly name = 'event-store';
   private readonly reader: StoreEventReader;
-  /** The end of the events read with readSettledAfter: no event can appear before it any more. */
+  /** End of the events read with readSettledAfter. No event can appear before it any more. */
   private settled: StoreCheckpoint = storeStart;
 
   constructor(
@@ -45,13 +45,10 @@ export class StoreReplaySource implements ReplaySource {
     while (page.length > 0) {
       const after = checkpointAfter(this.settled, page);
       const next = page.length < this.pageSize ? Promise.resolve([]) : this.reader.readSettledAfter(after, this.pageSize);
-      // The next read settles even if applying this page fails; the rejection is then not unhandled.
+      // When applying this page fails, this handler keeps a failed next read from going unhandled.
       next.catch(() => undefined);
 
-      for (const outcome of await Promise.all(splitByGrant(page, 1).map((part) => applyPage(this.dataSource.manager, part, failOnGap)))) {
-        addProgress(progress, 0, outcome);
-      }
-      progress.events += page.length;
+      addProgress(progress, page.length, await applyPage(this.dataSource.manager, page, failOnGap));
       this.settled = after;
       onProgress(progress);
       page = await next;
@@ -62,7 +59,7 @@ export class StoreReplaySource implements ReplaySource {
   /**
    * Reads past the settled checkpoint without moving it. The events read here come after
    * transactions that were still running, and those may commit earlier events later. A later
-   * copyAvailable reads these again, and the fold skips the versions it already has.
+   * copyAvailable reads these again, and the upsert keeps rows that already have their versions.
    */
   async copyRemaining(): Promise<ReplayProgress> {
     const progress = emptyProgress();
@@ -76,10 +73,4 @@ export class StoreReplaySource implements ReplaySource {
   }
 
   async close(): Promise<void> {}
-}
-
-function splitByGrant(events: readonly ReplayedGrantEvent[], parts: number): ReplayedGrantEvent[][] {
-  const split: ReplayedGrantEvent[][] = Array.from({ length: parts }, () => []);
-  for (const event of events) split[parseInt(event.grantId.slice(-2), 16) % parts].push(event);
-  return split;
 }

@@ -55,7 +55,7 @@ export class TopicReplaySource implements ReplaySource {
   private undecodable = 0;
   private failure: unknown;
   private closed = false;
-  /** While set, batches wait before writing: the swap is renaming the table they write to. */
+  /** While set, batches wait before writing, because the swap is renaming the table they write to. */
   private writesHeld: { released: Promise<void>; release: () => void } | undefined;
   /** The batch being written, if any. */
   private writing: Promise<void> | undefined;
@@ -91,20 +91,20 @@ export class TopicReplaySource implements ReplaySource {
   async close(): Promise<void> {
     this.closed = true;
     this.releaseWrites();
-    await this.consumer?.disconnect().catch(() => undefined);
-    if (this.admin !== undefined) {
-      // The group has no members any more and never committed an offset, so nothing is lost with it.
-      await this.admin.deleteGroups([this.groupId]).catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'Deleting the replay consumer group failed; delete it with the Kafka admin tools');
+    if (this.consumer !== undefined) {
+      await this.consumer.disconnect().catch(() => undefined);
+      // After the disconnect the group has no members, and with autoCommit off it committed no offset.
+      await this.admin?.deleteGroups([this.groupId]).catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'Deleting the replay consumer group failed, so delete it with the Kafka admin tools');
       });
-      await this.admin.disconnect().catch(() => undefined);
     }
+    await this.admin?.disconnect().catch(() => undefined);
     if (this.undecodable > 0) {
       this.logger.warn({ undecodable: this.undecodable }, 'Topic replay skipped messages that are not valid grant events');
     }
   }
 
-  /** The latest offset of each partition. Raises TopicReplayError when the topic lost its earliest events. */
+  /** Fetches the latest offset of each partition, and raises TopicReplayError when the topic lost its earliest events. */
   private async latestOffsets(): Promise<Map<number, bigint>> {
     if (this.admin === undefined) {
       this.admin = this.kafka.admin();
@@ -114,15 +114,16 @@ export class TopicReplaySource implements ReplaySource {
     try {
       offsets = await this.admin.fetchTopicOffsets(this.settings.topic);
     } catch (error) {
-      throw new TopicReplayError(`reading the offsets of topic ${this.settings.topic} failed (${(error as Error).message}); check GRANT_EVENTS_TOPIC and KAFKA_BROKERS`, {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new TopicReplayError(`reading the offsets of topic ${this.settings.topic} failed (${reason}), so check GRANT_EVENTS_TOPIC and KAFKA_BROKERS`, {
         cause: error,
       });
     }
     const truncated = offsets.find((entry) => entry.low !== '0');
     if (truncated !== undefined) {
       throw new TopicReplayError(
-        `partition ${truncated.partition} of topic ${this.settings.topic} starts at offset ${truncated.low}, so its earlier events were deleted; ` +
-          'rebuild from the event store instead (npm run projection:rebuild)',
+        `partition ${truncated.partition} of topic ${this.settings.topic} starts at offset ${truncated.low}, so its earlier events were deleted. ` +
+          'Rebuild from the event store instead with npm run projection:rebuild.',
       );
     }
     return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
@@ -156,7 +157,7 @@ export class TopicReplaySource implements ReplaySource {
       this.nextOffsets.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
       this.notify();
     } catch (error) {
-      // The batch is not applied, so nothing after it may be: stop consuming and fail the replay.
+      // The batch is not applied, so no later batch may be either. Consuming stops and the replay fails.
       this.consumer?.pause([{ topic: this.settings.topic }]);
       this.fail(error);
     }
@@ -167,10 +168,11 @@ export class TopicReplaySource implements ReplaySource {
       const envelope = decodeGrantEvent(message);
       return [{ eventId: envelope.id, grantId: envelope.subject, version: envelope.version, position: envelope.position, event: envelope.event }];
     } catch (error) {
-      if (!(error instanceof GrantEventDecodeError)) throw error;
       this.undecodable += 1;
       if (this.undecodable <= loggedUndecodableMessages) {
-        this.logger.warn({ partition, offset: message.offset, eventId: error.eventId, reason: error.reason }, 'Topic replay skipped a message that is not a valid grant event');
+        const reason = error instanceof GrantEventDecodeError ? error.reason : String(error);
+        const eventId = error instanceof GrantEventDecodeError ? error.eventId : undefined;
+        this.logger.warn({ partition, offset: message.offset, eventId, reason }, 'Topic replay skipped a message that is not a valid grant event');
       }
       return [];
     }
@@ -203,8 +205,8 @@ export class TopicReplaySource implements ReplaySource {
         onProgress(since());
       } else if (performance.now() - lastProgressAt > this.settings.progressTimeoutMs) {
         throw new TopicReplayError(
-          `the topic replay received no message from ${this.settings.topic} for ${this.settings.progressTimeoutMs} ms before reaching the latest offsets; ` +
-            'check that the Kafka brokers in KAFKA_BROKERS are reachable',
+          `the topic replay timed out after ${this.settings.progressTimeoutMs} ms without a message from ${this.settings.topic} before the latest offsets, ` +
+            'so check that the Kafka brokers in KAFKA_BROKERS are reachable',
         );
       }
       await this.changed(1000);

@@ -3,6 +3,9 @@ import { CqrsModule } from '@nestjs/cqrs';
 
 import { ProblemDetailsModule } from '#platform/problem-details/problem-details.module.js';
 
+import { GrantsActiveAtReader } from './active-at/grants-active-at.reader.js';
+import { ListGrantsActiveAtHandler } from './active-at/list-grants-active-at.handler.js';
+import { ListGrantsActiveAtHttpController } from './active-at/list-grants-active-at.http.controller.js';
 import { AccessTokenVerifier } from './auth/access-token.verifier.js';
 import { GrantApiGuard } from './auth/grant-api.guard.js';
 import { ChangeGrantScopesHandler } from './change-grant-scopes/change-grant-scopes.handler.js';
@@ -41,6 +44,7 @@ import { RevokeGrantHttpController } from './revoke-grant/revoke-grant.http.cont
     ChangeGrantScopesHttpController,
     RevokeGrantHttpController,
     GetGrantHistoryHttpController,
+    ListGrantsActiveAtHttpController,
     MethodNotAllowedHttpController,
   ],
   providers: [
@@ -56,6 +60,8 @@ import { RevokeGrantHttpController } from './revoke-grant/revoke-grant.http.cont
     GetGrantHandler,
     ListGrantsHandler,
     GetGrantHistoryHandler,
+    GrantsActiveAtReader,
+    ListGrantsActiveAtHandler,
     AccessTokenVerifier,
     GrantApiGuard,
     IdempotencyRecords,

@@ -14,6 +14,11 @@ const appliedEvents = () =>
     'outcome',
   ]);
 
+function headerText(message: KafkaMessage, name: string): string | undefined {
+  const value = message.headers?.[name];
+  return (Array.isArray(value) ? value[0] : value)?.toString();
+}
+
 /** Maps a decoded grant event to a change of the table. */
 export function grantChangeOf(message: KafkaMessage): GrantChange {
   const envelope = decodeGrantEvent(message);
@@ -114,19 +119,20 @@ export class GrantEventsFollower {
     const firstOffset = this.firstOffsets.get(batch.partition) ?? 0n;
     for (const message of batch.messages) {
       if (BigInt(message.offset) < firstOffset) continue;
-      let change: GrantChange;
+      let outcome: 'applied' | 'duplicate';
       try {
-        change = grantChangeOf(message);
+        outcome = this.table.apply(grantChangeOf(message)) ? 'applied' : 'duplicate';
       } catch (error) {
-        if (!(error instanceof GrantEventDecodeError)) throw error;
+        // ajv-formats 3's uuid format admits a `urn:uuid:` prefix, which the table rejects with a TypeError.
+        if (!(error instanceof GrantEventDecodeError) && !(error instanceof TypeError)) throw error;
         appliedEvents().inc({ outcome: 'invalid' });
         this.logger.error(
-          { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: error.eventId, reason: error.reason },
+          { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: headerText(message, 'ce_id'), reason: error.message },
           'Skipped a message that is not a valid grant event',
         );
         continue;
       }
-      if (this.table.apply(change)) applied += 1;
+      if (outcome === 'applied') applied += 1;
       else duplicates += 1;
     }
     appliedEvents().inc({ outcome: 'applied' }, applied);
