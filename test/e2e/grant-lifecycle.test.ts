@@ -191,6 +191,33 @@ describe('when tokens are presented to the service APIs', () => {
     expect(clientsApi.status).toBe(401);
   });
 
+  it('revokes the grants of a deleted client and retires its id', async () => {
+    const client = await stack.registerClient('short-lived-app');
+    const created = await stack.callJson('grant', 'POST', '/v1/grants', 'grants:write', {
+      user_id: uniqueName('user'),
+      client_id: client.clientId,
+      scopes: ['offline_access', 'openid'],
+    });
+    const grantId = (created.body.grant as { grant_id: string }).grant_id;
+
+    const deleted = await stack.callJson('token', 'DELETE', `/v1/clients/${client.clientId}`, 'clients:admin');
+    expect(deleted.status).toBe(204);
+
+    const history = await waitFor(
+      async () => {
+        const { body } = await stack.callJson('grant', 'GET', `/v1/grants/${grantId}/history`, 'grants:read');
+        const events = body.events as Array<{ type: string; reason?: string }>;
+        return events.length === 2 ? events : undefined;
+      },
+      { description: 'the bulk revocation of the deleted client' },
+    );
+    expect(history[1]).toMatchObject({ type: 'GrantRevoked', reason: 'client_removed' });
+
+    const again = await stack.callJson('token', 'POST', '/v1/clients', 'clients:admin', { client_id: client.clientId, name: 'Impostor' });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('client.already_exists');
+  });
+
   it('rejects a service token its client revoked', async () => {
     const token = await stack.serviceToken('grants:read');
     expect((await bearer('grant', '/v1/grants?user_id=nobody', token)).status).toBe(200);

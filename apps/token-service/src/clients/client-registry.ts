@@ -77,9 +77,11 @@ export class ClientRegistry {
     const secretHash = clientSecret === null ? null : await hashClientSecret(clientSecret);
     const clientId = input.clientId ?? randomUUID();
     try {
+      // The id of a deleted client stays retired: a new client with it would inherit old tokens.
       const rows: ClientRow[] = await this.dataSource.query(
         `INSERT INTO oauth_clients (${clientColumns})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         SELECT $1, $2, $3, $4, $5::text[], $6::integer, $7::integer, $8::integer, $9::timestamptz
+          WHERE NOT EXISTS (SELECT 1 FROM deleted_oauth_clients WHERE client_id = $1)
          RETURNING ${clientColumns}`,
         [
           clientId,
@@ -93,6 +95,13 @@ export class ClientRegistry {
           this.clock.now(),
         ],
       );
+      if (rows.length === 0) {
+        throw new TokenServiceError(
+          'client.already_exists',
+          `client ${clientId} was deleted, and ids of deleted clients are never reused; choose another client_id`,
+          'client_id',
+        );
+      }
       this.cache.delete(clientId);
       return { client: toClient(rows[0]), clientSecret };
     } catch (error) {
@@ -135,12 +144,13 @@ export class ClientRegistry {
 
   /**
    * Removes a client; it can no longer authenticate, so none of its tokens refresh or introspect.
-   * NOTE: its grants stay active in the grant service; revoking them with reason client_removed
-   * needs a bulk revoke command that the grant service does not offer yet.
+   * A tombstone keeps its id from being registered again, which would revive its refresh tokens.
    */
   async delete(clientId: string): Promise<void> {
     const rows: Array<{ client_id: string }> = await this.dataSource.query(
-      'WITH deleted AS (DELETE FROM oauth_clients WHERE client_id = $1 RETURNING client_id) SELECT client_id FROM deleted',
+      `WITH deleted AS (DELETE FROM oauth_clients WHERE client_id = $1 RETURNING client_id),
+            tombstone AS (INSERT INTO deleted_oauth_clients (client_id) SELECT client_id FROM deleted ON CONFLICT DO NOTHING)
+       SELECT client_id FROM deleted`,
       [clientId],
     );
     this.cache.delete(clientId);

@@ -4,6 +4,7 @@ import { AccessTokenGuard, AnyScope } from '../common/access-token.guard.js';
 import { assertJsonBody } from '../common/json-body.js';
 import { TokenServiceError } from '../common/token-service-error.js';
 import { TOKEN_SERVICE_CONFIG, type TokenServiceConfig } from '../config/token-service.config.js';
+import { GRANT_REVOKER, type GrantRevoker } from '../grants/grant-revoker.js';
 import { ClientRegistry } from './client-registry.js';
 import { clientView, parseNewClient } from './oauth-client.js';
 
@@ -30,6 +31,7 @@ export class ClientsHttpController {
   constructor(
     @Inject(ClientRegistry) private readonly registry: ClientRegistry,
     @Inject(TOKEN_SERVICE_CONFIG) private readonly config: TokenServiceConfig,
+    @Inject(GRANT_REVOKER) private readonly revoker: GrantRevoker,
   ) {}
 
   @Post()
@@ -69,5 +71,9 @@ export class ClientsHttpController {
       );
     }
     await this.registry.delete(clientId);
+    // The deleted client can no longer authenticate, so its tokens are dead either way; revoking its
+    // grants ends them everywhere else too (account pages, subscribers). A failure was logged by the
+    // revoker with the command to run by hand, and does not undo the deletion.
+    await this.revoker.revokeClientGrants(clientId).catch(() => undefined);
   }
 }

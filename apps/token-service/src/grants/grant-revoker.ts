@@ -8,6 +8,9 @@ import type { RevokeReason } from '#grant-domain/revoke-reason.js';
 export interface GrantRevoker {
   /** Revokes a grant; an unknown or already revoked grant counts as done. */
   revoke(grantId: string, reason: RevokeReason, actor: Actor): Promise<void>;
+
+  /** Starts the revocation of every grant of a deleted client, with reason client_removed. */
+  revokeClientGrants(clientId: string): Promise<void>;
 }
 
 export const GRANT_REVOKER = Symbol('GRANT_REVOKER');

@@ -62,6 +62,28 @@ export class HttpGrantRevoker implements GrantRevoker {
     throw revocationFailed(grantId);
   }
 
+  /** Starts a bulk revocation job at `POST /v1/admin/revocations`; the grant service runs it in batches. */
+  async revokeClientGrants(clientId: string): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.config.GRANT_SERVICE_URL}/v1/admin/revocations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await this.accessToken()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: clientId, reason: 'client_removed' }),
+        signal: AbortSignal.timeout(this.config.GRANT_SERVICE_TIMEOUT_MS),
+      });
+    } catch (error) {
+      this.logger.warn({ clientId, err: error }, 'Revocation of a deleted client\'s grants failed');
+      throw clientRevocationFailed(clientId);
+    }
+    await response.arrayBuffer().catch(() => undefined);
+    if (!response.ok) {
+      this.logger.warn({ clientId, status: response.status }, 'Grant service rejected the revocation of a deleted client\'s grants');
+      throw clientRevocationFailed(clientId);
+    }
+    this.logger.log({ clientId }, 'Revocation of a deleted client\'s grants started');
+  }
+
   private async accessToken(): Promise<string> {
     const nowMs = this.clock.now().getTime();
     if (this.selfToken && this.selfToken.expiresAtMs - renewBeforeExpiryMs > nowMs) return this.selfToken.token;
@@ -75,6 +97,14 @@ export class HttpGrantRevoker implements GrantRevoker {
     this.selfToken = { token: signed.token, expiresAtMs: signed.claims.exp * 1000 };
     return signed.token;
   }
+}
+
+function clientRevocationFailed(clientId: string): TokenServiceError {
+  return new TokenServiceError(
+    'token.grant_revocation_failed',
+    `client ${clientId} was deleted, so its tokens no longer work, but the grant service did not start revoking its grants; start it with POST /v1/admin/revocations and reason client_removed`,
+    'client_id',
+  );
 }
 
 function revocationFailed(grantId: string): TokenServiceError {
