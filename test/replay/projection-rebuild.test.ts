@@ -61,7 +61,7 @@ describe('when the projection is rebuilt while the live projector runs', () => {
     const shapeBefore = await projectionTableShape(dataSource);
     const [{ events }]: Array<{ events: number }> = await dataSource.query('SELECT count(*)::integer AS events FROM grant_events');
 
-    // Pages of 7 events split most streams across pages, so rows continue from earlier pages.
+    // Pages of 7 events split some streams across pages, so those rows continue from an earlier page.
     const result = await rebuildProjection(dataSource, { pageSize: 7 });
 
     expect(await projectionRows(dataSource)).toEqual(liveRows);

@@ -40,7 +40,7 @@ export async function rowsFoldedFromStore(dataSource: DataSource): Promise<Store
   return rows;
 }
 
-/** The indexes, constraints and privileges of `grants`, which a swap must keep. */
+/** Reads the indexes, constraints and privileges of `grants`, which a swap must keep. */
 export async function projectionTableShape(dataSource: DataSource) {
   const indexes: Array<{ indexname: string; indexdef: string }> = await dataSource.query(
     `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'grants' ORDER BY indexname`,
@@ -81,7 +81,10 @@ export async function appendGrantMix(dataSource: DataSource, count: number): Pro
   return grantIds;
 }
 
-/** Appends a little to a few grants: a new grant, a scope change of an active one, a revocation. */
+/**
+ * Appends a new grant, a scope change of the first grant in `activeGrantIds` and a revocation of the
+ * next one, and keeps `activeGrantIds` up to date.
+ */
 export async function appendSomeChanges(dataSource: DataSource, activeGrantIds: string[]): Promise<void> {
   const streams = GrantStreams.over(dataSource);
   const created = randomUUID();
@@ -91,20 +94,15 @@ export async function appendSomeChanges(dataSource: DataSource, activeGrantIds: 
   const revoked = activeGrantIds.shift();
   if (revoked !== undefined) await streams.revoke(revoked);
   activeGrantIds.push(created);
+  if (changed !== undefined) activeGrantIds.push(changed);
 }
 
-/** Ids of the grants whose last event is not a revocation. */
+/** Lists the grants that have no GrantRevoked event, in grant id order. */
 export async function activeGrantIds(dataSource: DataSource): Promise<string[]> {
   const rows: Array<{ grant_id: string }> = await dataSource.query(
     `SELECT grant_id FROM grant_events GROUP BY grant_id HAVING bool_and(type <> 'GrantRevoked') ORDER BY grant_id`,
   );
   return rows.map((row) => row.grant_id);
-}
-
-/** The highest stream version of each grant in the event store. */
-export async function latestVersions(dataSource: DataSource): Promise<Map<string, number>> {
-  const rows: Array<{ grant_id: string; version: number }> = await dataSource.query('SELECT grant_id, max(version) AS version FROM grant_events GROUP BY grant_id');
-  return new Map(rows.map((row) => [row.grant_id, row.version]));
 }
 
 /** Returns whether every grant of the event store has its row in `grants` at its latest version. */

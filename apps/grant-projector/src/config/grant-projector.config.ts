@@ -15,9 +15,9 @@ export const grantProjectorVariables = {
     .regex(/^[\x21-\x7e]{1,255}$/, { error: 'must be a Kafka consumer group id: 1 to 255 printable ASCII characters without spaces' })
     .default('grant-projector'),
   PROJECTOR_MAX_ATTEMPTS: integerVariable(1, 100, 'attempts').default(5),
-  /** Events per page read from the event store or topic by `npm run projection:rebuild`, and per upsert. */
+  /** Events per page and per upsert of `npm run projection:rebuild`. A replay from the topic uses it only to end catch-up passes. */
   PROJECTION_REBUILD_PAGE_SIZE: integerVariable(100, 100_000, 'events').default(10_000),
-  /** Maximum wait of one swap attempt for the lock on grants; readers of grants queue behind it meanwhile. */
+  /** Maximum wait of one swap attempt for the lock on grants, during which readers of grants queue behind it. */
   PROJECTION_REBUILD_LOCK_TIMEOUT_MS: integerVariable(10, 60_000, 'milliseconds').default(2000),
 };
 

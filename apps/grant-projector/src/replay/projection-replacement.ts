@@ -27,7 +27,7 @@ export interface ReplacementOptions {
   swapAttempts: number;
   /** A catch-up pass that applies fewer events than this ends the catch-up. */
   catchUpThreshold: number;
-  /** Catch-up passes at most, so that a steady stream of appends cannot keep the swap from starting. */
+  /** Maximum number of catch-up passes, so that a steady stream of appends cannot delay the swap forever. */
   maxCatchUpPasses: number;
   /** Logger of the progress and phase lines, silent when unset. */
   logger?: Logger;

@@ -21,8 +21,9 @@ export const rebuildDefaults = {
  * `dataSource` needs at least four connections, for the run lock, the swap transaction, a reader
  * and a writer.
  */
-export function rebuildProjection(dataSource: DataSource, options: RebuildOptions = {}): Promise<ReplacementResult> {
+export async function rebuildProjection(dataSource: DataSource, options: RebuildOptions = {}): Promise<ReplacementResult> {
   const pageSize = options.pageSize ?? rebuildDefaults.pageSize;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new TypeError(`pageSize must be a positive integer, not ${pageSize}`);
   return replaceProjection(dataSource, new StoreReplaySource(dataSource, pageSize), {
     lockTimeoutMs: options.lockTimeoutMs ?? rebuildDefaults.lockTimeoutMs,
     swapAttempts: options.swapAttempts ?? rebuildDefaults.swapAttempts,

@@ -25,7 +25,7 @@ export class TopicReplayError extends Error {
   override readonly name = 'TopicReplayError';
 }
 
-/** Undecodable messages logged one by one; later ones are only counted. */
+/** Number of undecodable messages logged one by one. Later ones are only counted. */
 const loggedUndecodableMessages = 10;
 
 /** Same bounds as the live consumer's client: a broker outage fails a request within seconds. */
@@ -55,6 +55,8 @@ export class TopicReplaySource implements ReplaySource {
   private undecodable = 0;
   private failure: unknown;
   private closed = false;
+  /** Whether the consumer joined its group, which then exists on the broker until deleted. */
+  private joined = false;
   /** While set, batches wait before writing, because the swap is renaming the table they write to. */
   private writesHeld: { released: Promise<void>; release: () => void } | undefined;
   /** The batch being written, if any. */
@@ -91,8 +93,8 @@ export class TopicReplaySource implements ReplaySource {
   async close(): Promise<void> {
     this.closed = true;
     this.releaseWrites();
-    if (this.consumer !== undefined) {
-      await this.consumer.disconnect().catch(() => undefined);
+    await this.consumer?.disconnect().catch(() => undefined);
+    if (this.joined) {
       // After the disconnect the group has no members, and with autoCommit off it committed no offset.
       await this.admin?.deleteGroups([this.groupId]).catch((error: unknown) => {
         this.logger.warn({ err: error }, 'Deleting the replay consumer group failed, so delete it with the Kafka admin tools');
@@ -133,6 +135,9 @@ export class TopicReplaySource implements ReplaySource {
     for (const partition of targets.keys()) this.nextOffsets.set(partition, 0n);
     const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 8 * 1024 * 1024 });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.fail(payload.error);
     });
@@ -185,7 +190,7 @@ export class TopicReplaySource implements ReplaySource {
     return missing;
   };
 
-  /** Resolves once every partition reached its target; raises when the consumer failed or stalled. */
+  /** Resolves once every partition reached its target, and raises when the consumer failed or stalled. */
   private async consumeTo(targets: Map<number, bigint>, onProgress: (progress: ReplayProgress) => void): Promise<ReplayProgress> {
     const start = { ...this.total };
     const since = () => ({

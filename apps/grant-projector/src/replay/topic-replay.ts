@@ -5,6 +5,10 @@ import { type ReplacementResult, replaceProjection } from './projection-replacem
 import { rebuildDefaults, type RebuildOptions } from './rebuild-projection.js';
 import { TopicReplaySource } from './topic-replay-source.js';
 
+/**
+ * Options of a replay from the topic. Batches follow the broker's fetch sizes, so `pageSize` only
+ * sets the catch-up threshold: a pass with fewer events ends the catch-up.
+ */
 export interface TopicReplayOptions extends RebuildOptions {
   brokers: string[];
   topic: string;
@@ -17,8 +21,10 @@ export interface TopicReplayOptions extends RebuildOptions {
  * it in while the live projector keeps running, for deployments that trust the log. The topic must
  * still hold every event from offset 0.
  */
-export function replayProjectionFromTopic(dataSource: DataSource, options: TopicReplayOptions): Promise<ReplacementResult> {
+export async function replayProjectionFromTopic(dataSource: DataSource, options: TopicReplayOptions): Promise<ReplacementResult> {
   const logger = options.logger ?? pino({ level: 'silent' });
+  const pageSize = options.pageSize ?? rebuildDefaults.pageSize;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new TypeError(`pageSize must be a positive integer, not ${pageSize}`);
   const source = new TopicReplaySource(dataSource, {
     brokers: options.brokers,
     topic: options.topic,
@@ -29,7 +35,7 @@ export function replayProjectionFromTopic(dataSource: DataSource, options: Topic
     lockTimeoutMs: options.lockTimeoutMs ?? rebuildDefaults.lockTimeoutMs,
     swapAttempts: options.swapAttempts ?? rebuildDefaults.swapAttempts,
     maxCatchUpPasses: options.maxCatchUpPasses ?? rebuildDefaults.maxCatchUpPasses,
-    catchUpThreshold: options.pageSize ?? rebuildDefaults.pageSize,
+    catchUpThreshold: pageSize,
     logger,
     onPhase: options.onPhase,
   });

@@ -50,8 +50,8 @@ export class GrantsActiveAtReader {
   }
 
   /**
-   * Uses the partial index on GrantCreated events by user or by client and grant id, and the
-   * (grant_id, version) index to look for a revocation.
+   * Selects the ids of the grants active at `time`, through the partial index of GrantCreated
+   * events by user or by client and grant id, and the (grant_id, version) index for revocations.
    */
   private async activeGrantIds(manager: EntityManager, filter: GrantsActiveAtFilter): Promise<string[]> {
     const parameters: unknown[] = [filter.time];
