@@ -386,9 +386,9 @@ async function measurePropagation(apps: Apps, admin: ServiceToken, clientAuthori
       if (response.status === 400 && body.error === 'invalid_grant') break;
       if (performance.now() > deadline) throw new Error(`grant ${grantId} still refreshed 30 s after its revocation`);
     }
-    const refusedAt = performance.now();
-    fromAccepted.record(refusedAt - acceptedAt);
-    fromRequest.record(refusedAt - requestedAt);
+    const rejectedAt = performance.now();
+    fromAccepted.record(rejectedAt - acceptedAt);
+    fromRequest.record(rejectedAt - requestedAt);
   }
   return {
     grants: grantIds.length,

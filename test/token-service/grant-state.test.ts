@@ -182,9 +182,9 @@ describe('when a token service starts after grants exist', () => {
   it('loads rows, then applies newer events', async () => {
     const client = await first.createClient();
     const grants = new GrantProjectionFixtures(database.url, first);
-    const kept = await grants.insertActiveGrant({ clientId: client.clientId });
+    const activeGrant = await grants.insertActiveGrant({ clientId: client.clientId });
     const revoked = await grants.insertActiveGrant({ clientId: client.clientId });
-    const { refresh_token: keptToken } = await first.issueOfflineToken(kept.grantId);
+    const { refresh_token: activeToken } = await first.issueOfflineToken(activeGrant.grantId);
     const { refresh_token: revokedToken } = await first.issueOfflineToken(revoked.grantId);
     // The stand-in projector stops here: the revocation below stays past its committed offset
     // and out of the projection, as with a projector that is behind.
@@ -198,9 +198,9 @@ describe('when a token service starts after grants exist', () => {
     });
 
     expect(late.grantState.status).toBe('ready');
-    expect(late.grantState.knownVersion(kept.grantId)).toBe(1);
+    expect(late.grantState.knownVersion(activeGrant.grantId)).toBe(1);
     expect(late.grantState.knownVersion(revoked.grantId)).toBe(2);
-    expect((await late.refresh(client, keptToken)).status).toBe(200);
+    expect((await late.refresh(client, activeToken)).status).toBe(200);
     await expectRejected(await late.refresh(client, revokedToken), revoked.grantId);
     expect(late.grantState.databaseReads).toBe(0);
   });

@@ -20,15 +20,16 @@ export interface PageOutcome {
  */
 export type GapFiller = (grantId: string, fromVersion: number, toVersion: number) => Promise<ProjectableGrantEvent[]>;
 
+/** A row of `grants_rebuild` with its instants as RFC 3339 text in UTC, to the microsecond. */
 interface GrantRowRecord {
   grant_id: string;
   user_id: string;
   client_id: string;
   scopes: string[];
   status: 'active' | 'revoked';
-  created_at: Date;
-  updated_at: Date;
-  revoked_at: Date | null;
+  created_at: string;
+  updated_at: string;
+  revoked_at: string | null;
   revoke_reason: RevokeReason | null;
   version: number;
   position: string;
@@ -89,10 +90,18 @@ function groupByGrant(events: readonly ProjectableGrantEvent[]): Map<string, Pro
   return streams;
 }
 
+/**
+ * Formats a timestamptz column as RFC 3339 text in UTC. Text parses faster than the driver's Date
+ * objects and keeps the microseconds, which a Date would drop.
+ */
+function utcText(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${column}`;
+}
+
 async function readRows(manager: EntityManager, grantIds: string[]): Promise<Map<string, GrantRow>> {
   const records: GrantRowRecord[] = await manager.query(
-    `SELECT grant_id, user_id, client_id, scopes, status, created_at, updated_at, revoked_at, revoke_reason, version,
-            position::text AS position
+    `SELECT grant_id, user_id, client_id, scopes, status, ${utcText('created_at')}, ${utcText('updated_at')}, ${utcText('revoked_at')},
+            revoke_reason, version, position::text AS position
        FROM ${rebuildTableName}
       WHERE grant_id = ANY($1::uuid[])`,
     [grantIds],
@@ -106,9 +115,9 @@ async function readRows(manager: EntityManager, grantIds: string[]): Promise<Map
         clientId: record.client_id,
         scopes: record.scopes,
         status: record.status,
-        createdAt: record.created_at.toISOString(),
-        updatedAt: record.updated_at.toISOString(),
-        revokedAt: record.revoked_at?.toISOString() ?? null,
+        createdAt: record.created_at,
+        updatedAt: record.updated_at,
+        revokedAt: record.revoked_at,
         revokeReason: record.revoke_reason,
         version: record.version,
         position: BigInt(record.position),
@@ -118,31 +127,46 @@ async function readRows(manager: EntityManager, grantIds: string[]): Promise<Map
 }
 
 /**
- * Writes `rows` in one statement. The rows travel as one JSON array that jsonb_to_recordset turns
- * into a table, scope arrays included, and a row only replaces one with a lower version.
+ * Writes `rows` in one statement, and a row only replaces one with a lower version. The columns
+ * travel as one array parameter each, which unnest turns back into rows. This costs PostgreSQL and
+ * Node.js less than one JSON document for all rows. A row's scopes travel as one string joined by
+ * spaces, because RFC 6749 scope tokens contain no space.
  */
 async function upsertRows(manager: EntityManager, rows: readonly GrantRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const records = rows.map((row) => ({
-    grant_id: row.grantId,
-    user_id: row.userId,
-    client_id: row.clientId,
-    scopes: row.scopes,
-    status: row.status,
-    created_at: row.createdAt,
-    updated_at: row.updatedAt,
-    revoked_at: row.revokedAt,
-    revoke_reason: row.revokeReason,
-    version: row.version,
-    position: row.position.toString(),
-  }));
+  const columns = {
+    grantIds: [] as string[],
+    userIds: [] as string[],
+    clientIds: [] as string[],
+    scopes: [] as string[],
+    statuses: [] as string[],
+    createdAts: [] as string[],
+    updatedAts: [] as string[],
+    revokedAts: [] as Array<string | null>,
+    revokeReasons: [] as Array<string | null>,
+    versions: [] as number[],
+    positions: [] as string[],
+  };
+  for (const row of rows) {
+    columns.grantIds.push(row.grantId);
+    columns.userIds.push(row.userId);
+    columns.clientIds.push(row.clientId);
+    columns.scopes.push(joinScopes(row));
+    columns.statuses.push(row.status);
+    columns.createdAts.push(row.createdAt);
+    columns.updatedAts.push(row.updatedAt);
+    columns.revokedAts.push(row.revokedAt);
+    columns.revokeReasons.push(row.revokeReason);
+    columns.versions.push(row.version);
+    columns.positions.push(row.position.toString());
+  }
   await manager.query(
     `INSERT INTO ${rebuildTableName} AS target
             (grant_id, user_id, client_id, scopes, status, created_at, updated_at, revoked_at, revoke_reason, version, position)
-     SELECT grant_id, user_id, client_id, scopes, status, created_at, updated_at, revoked_at, revoke_reason, version, position
-       FROM jsonb_to_recordset($1::jsonb) AS incoming(
-              grant_id uuid, user_id text, client_id text, scopes text[], status text, created_at timestamptz,
-              updated_at timestamptz, revoked_at timestamptz, revoke_reason text, version integer, position bigint)
+     SELECT grant_id, user_id, client_id, string_to_array(scopes, ' '), status, created_at, updated_at, revoked_at, revoke_reason, version, position
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[],
+                   $9::text[], $10::integer[], $11::bigint[])
+         AS incoming(grant_id, user_id, client_id, scopes, status, created_at, updated_at, revoked_at, revoke_reason, version, position)
      ON CONFLICT (grant_id) DO UPDATE
         SET scopes = EXCLUDED.scopes,
             status = EXCLUDED.status,
@@ -152,6 +176,26 @@ async function upsertRows(manager: EntityManager, rows: readonly GrantRow[]): Pr
             version = EXCLUDED.version,
             position = EXCLUDED.position
       WHERE target.version < EXCLUDED.version`,
-    [JSON.stringify(records)],
+    [
+      columns.grantIds,
+      columns.userIds,
+      columns.clientIds,
+      columns.scopes,
+      columns.statuses,
+      columns.createdAts,
+      columns.updatedAts,
+      columns.revokedAts,
+      columns.revokeReasons,
+      columns.versions,
+      columns.positions,
+    ],
   );
+}
+
+function joinScopes(row: GrantRow): string {
+  const spaced = row.scopes.find((scope) => scope.includes(' ') || scope === '');
+  if (spaced !== undefined) {
+    throw new TypeError(`grant ${row.grantId} has the scope "${spaced}", which is not an RFC 6749 scope token, so its event data is invalid`);
+  }
+  return row.scopes.join(' ');
 }

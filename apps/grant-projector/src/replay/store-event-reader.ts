@@ -23,8 +23,14 @@ interface ReplayRow {
   grant_id: string;
   version: number;
   type: GrantEvent['type'];
-  data: GrantEvent['data'];
   transaction_id: string;
+  data_grant_id: string;
+  user_id: string;
+  client_id: string;
+  scopes: string[];
+  occurred_at: string;
+  /** Set on GrantRevoked only. */
+  reason: string | null;
 }
 
 /**
@@ -34,8 +40,11 @@ interface ReplayRow {
  * took a lower position but commits after a page with higher positions was read falls behind the
  * cursor. Ordering by transaction id first avoids this. The transaction that appends a version
  * gets its id after it read the previous version as committed, so this order keeps every grant's
- * events in version order. The queries read only the columns a projection needs, which
- * keeps the metadata JSON out of the replay's parsing cost.
+ * events in version order.
+ *
+ * The queries read only the fields of the event data that applyToGrantRow uses, because parsing
+ * whole events costs a replay a large share of its time. The actor and the previous scopes stay in
+ * the database, so the events returned carry a partial `data`.
  */
 export class StoreEventReader {
   constructor(private readonly dataSource: DataSource) {}
@@ -52,7 +61,7 @@ export class StoreEventReader {
   /**
    * Reads up to `limit` committed events after `checkpoint`, including those of transactions newer
    * than one still running. Used under the swap lock, where every committed event must be in the new
-   * table. A transaction still running then may later commit events that sort before these; the
+   * table. A transaction still running then may later commit events that sort before these, and the
    * live projector applies those from Kafka.
    */
   async readCommittedAfter(manager: EntityManager, checkpoint: StoreCheckpoint, limit: number): Promise<ReplayedGrantEvent[]> {
@@ -63,21 +72,26 @@ export class StoreEventReader {
     // ORDER BY names the table's columns: a bare `position` or `transaction_id` would sort by the
     // text output columns of the same names, in text order, and without the index.
     const rows: ReplayRow[] = await manager.query(
-      `SELECT position::text AS position, event_id, grant_id, version, type, data, transaction_id::text AS transaction_id
+      `SELECT position::text AS position, event_id, grant_id, version, type, transaction_id::text AS transaction_id,
+              data->>'grantId' AS data_grant_id, data->>'userId' AS user_id, data->>'clientId' AS client_id,
+              data->'scopes' AS scopes, data->>'occurredAt' AS occurred_at, data->>'reason' AS reason
          FROM grant_events
         WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint) ${horizon}
         ORDER BY grant_events.transaction_id, grant_events.position
         LIMIT $3`,
       [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit],
     );
-    return rows.map((row) => ({
-      eventId: row.event_id,
-      grantId: row.grant_id,
-      version: row.version,
-      position: BigInt(row.position),
-      event: { type: row.type, data: row.data } as GrantEvent,
-      transactionId: BigInt(row.transaction_id),
-    }));
+    return rows.map((row) => {
+      const data = { grantId: row.data_grant_id, userId: row.user_id, clientId: row.client_id, scopes: row.scopes, occurredAt: row.occurred_at };
+      return {
+        eventId: row.event_id,
+        grantId: row.grant_id,
+        version: row.version,
+        position: BigInt(row.position),
+        event: { type: row.type, data: row.reason === null ? data : { ...data, reason: row.reason } } as GrantEvent,
+        transactionId: BigInt(row.transaction_id),
+      };
+    });
   }
 }
 
