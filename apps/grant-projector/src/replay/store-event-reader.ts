@@ -36,9 +36,9 @@ interface ReplayRow {
 /**
  * Reads grant_events for replays in (transaction id, position) order, paging by that key.
  *
- * Paging by position alone, as GrantEventStore.readAllAfter does, loses events: a transaction that
- * took a lower position but commits after a page with higher positions was read falls behind the
- * cursor. Ordering by transaction id first avoids this. The transaction that appends a version
+ * Paging by position alone, as GrantEventStore.readAllAfter does, loses events, because a
+ * transaction that took a lower position but commits after a page with higher positions was read
+ * falls behind the cursor. Ordering by transaction id first avoids this. The transaction that appends a version
  * gets its id after it read the previous version as committed, so this order keeps every grant's
  * events in version order.
  *
@@ -69,8 +69,8 @@ export class StoreEventReader {
   }
 
   private async read(manager: EntityManager, checkpoint: StoreCheckpoint, limit: number, horizon: string): Promise<ReplayedGrantEvent[]> {
-    // ORDER BY names the table's columns: a bare `position` or `transaction_id` would sort by the
-    // text output columns of the same names, in text order, and without the index.
+    // ORDER BY names the table's columns, because a bare `position` or `transaction_id` would sort by
+    // the text output columns of the same names, in text order, and without the index.
     const rows: ReplayRow[] = await manager.query(
       `SELECT position::text AS position, event_id, grant_id, version, type, transaction_id::text AS transaction_id,
               data->>'grantId' AS data_grant_id, data->>'userId' AS user_id, data->>'clientId' AS client_id,
