@@ -116,12 +116,14 @@ export class GrantEventStore {
    * transaction id and do not count. Keep the event store on a server without long write batches.
    */
   async readCommittedAfter(checkpoint: RelayCheckpoint, limit: number): Promise<Array<RecordedGrantEvent & { transactionId: bigint }>> {
+    // ORDER BY names the table's columns: a bare name would pick the text output column of the same
+    // name and sort transaction ids as text ('1000' before '999'), without the index.
     const rows: EventRow[] = await this.dataSource.query(
       `SELECT ${eventColumns}, transaction_id::text AS transaction_id
          FROM grant_events
         WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id, position
+        ORDER BY grant_events.transaction_id, grant_events.position
         LIMIT $3`,
       [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit],
     );
