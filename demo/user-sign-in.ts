@@ -41,7 +41,7 @@ export async function signInAtDevelopmentProvider(settings: {
     code_challenge_method: 'S256',
   }).toString();
 
-  // Follow redirects by hand, answering the login and consent pages, until the provider redirects
+  // Follow redirects by hand and submit the login and consent pages until the provider redirects
   // to the client with the code.
   let location = authorization.toString();
   for (let step = 0; step < 12; step += 1) {

@@ -14,7 +14,7 @@ export function parseEnvFile(text) {
 }
 
 /**
- * Returns the variables a command run from this checkout sees: the development values of
+ * Returns the variables for a command run from this checkout: the development values of
  * `.env.example`, overridden by `.env`, overridden by the shell's environment.
  */
 export function loadProjectEnvironment(projectRoot, shellEnvironment = process.env) {

@@ -1,5 +1,5 @@
 // Makes sure the services the suites need are there: PostgreSQL must already run; Kafka is started
-// from the project's own script when KAFKA_BROKERS is unset and nothing answers on 127.0.0.1:9092.
+// from the project's own script when KAFKA_BROKERS is unset and nothing accepts connections on 127.0.0.1:9092.
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import pg from 'pg';

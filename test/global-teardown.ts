@@ -6,7 +6,7 @@ import pg from 'pg';
 const testDatabasePrefix = 'og_test_';
 const testServerUrl = () => new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 
-/** Whether a test database was made by another Jest run whose process still runs. */
+/** Checks whether a test database belongs to another Jest run whose process still runs. */
 function belongsToAnotherLiveRun(database: string): boolean {
   const pid = Number(/^og_test_(\d+)_/.exec(database)?.[1]);
   if (!Number.isInteger(pid) || pid === process.pid) return false;

@@ -1,7 +1,7 @@
 import { FullStack } from '../support/full-stack.js';
 
 // PostgreSQL cannot store a NUL character, nor parse JSON with an unpaired UTF-16 surrogate; both
-// come from callers and must be answered with a 4xx, never a 500.
+// come from callers and must get a 4xx, never a 500.
 describe('when input holds text PostgreSQL cannot store', () => {
   let stack: FullStack;
 

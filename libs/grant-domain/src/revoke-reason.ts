@@ -1,6 +1,6 @@
 import { GrantError } from './grant-error.js';
 
-/** Why a grant ended. Subscribers may switch on these values; add to the list, never rename. */
+/** Reasons a grant ends. Subscribers may switch on these values, so add to the list and never rename. */
 export const revokeReasons = [
   'user',
   'admin',

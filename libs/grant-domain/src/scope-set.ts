@@ -31,7 +31,7 @@ export function parseScopes(value: unknown, field = 'scopes'): string[] {
   return [...scopes].sort();
 }
 
-/** Whether two scope sets, each as returned by parseScopes, hold the same scopes. */
+/** Checks whether two scope sets, each as returned by parseScopes, contain the same scopes. */
 export function sameScopes(left: readonly string[], right: readonly string[]): boolean {
   return left.length === right.length && left.every((scope, index) => scope === right[index]);
 }

@@ -8,7 +8,7 @@ import type { GrantEventEnvelope, GrantEventKafkaMessage, RecordedGrantEvent } f
 import { grantEventSchemas } from './grant-event.schemas.js';
 import { grantEventSource } from './grant-events-topic.js';
 
-/** A Kafka message that is not a valid grant event; `reason` says which part is wrong. */
+/** A Kafka message that is not a valid grant event; `reason` names the part that is wrong. */
 export class GrantEventDecodeError extends Error {
   override readonly name = 'GrantEventDecodeError';
 

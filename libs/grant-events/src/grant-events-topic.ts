@@ -1,7 +1,7 @@
 /** The topic every grant event is published to, keyed by grant id, with infinite retention. */
 export const grantEventsTopic = 'grant-events';
 
-/** Where consumers of this project park messages they cannot apply after bounded retries. */
+/** Dead-letter topic for messages that consumers of this project cannot apply after bounded retries. */
 export const grantEventsDeadLetterTopic = 'grant-events.dlq';
 
 /** CloudEvents `source` of the events the grant service records. */

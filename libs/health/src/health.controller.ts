@@ -4,7 +4,7 @@ import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs
 import { KafkaHealthIndicator } from './kafka.health.js';
 import { READINESS_CHECKS, type ReadinessCheck } from './readiness-check.js';
 
-/** Each dependency gets this long to answer before it is reported down. */
+/** Each dependency gets this long to respond before it is reported down. */
 const checkTimeoutMs = 2500;
 
 @Controller('health')
@@ -23,7 +23,7 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: PostgreSQL and Kafka answer, and the app's own checks pass; 503 otherwise. */
+  /** Reports readiness: PostgreSQL and Kafka respond and the app's own checks pass, or 503. */
   @Get('ready')
   @HealthCheck()
   ready() {

@@ -4,7 +4,7 @@ import type { Admin } from 'kafkajs';
 
 import { InjectKafka, type Kafka, KafkaConnections } from '#messaging/kafka.module.js';
 
-/** Readiness of the Kafka cluster: the broker answers a metadata request within the timeout. */
+/** Readiness of the Kafka cluster: the broker responds to a metadata request within the timeout. */
 @Injectable()
 export class KafkaHealthIndicator {
   /** The connected admin client, shared by concurrent checks (HTTP readiness and gRPC health). */

@@ -112,7 +112,7 @@ export class GrantEventStore {
    * commits later is therefore read before anything newer, instead of being skipped.
    *
    * NOTE: the snapshot's xmin covers the whole PostgreSQL server, so a long-running write transaction
-   * in any database on it holds publication back until it ends. Read-only transactions take no
+   * in any database on it delays publication until it ends. Read-only transactions take no
    * transaction id and do not count. Keep the event store on a server without long write batches.
    */
   async readCommittedAfter(checkpoint: RelayCheckpoint, limit: number): Promise<Array<RecordedGrantEvent & { transactionId: bigint }>> {

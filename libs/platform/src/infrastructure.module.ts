@@ -18,7 +18,7 @@ export interface InfrastructureSettings {
   readinessChecks?: Type<ReadinessCheck>[];
 }
 
-/** What every app shares: pino logs, the PostgreSQL pool, the Kafka client, health and metrics. */
+/** Infrastructure every app shares: pino logs, the PostgreSQL pool, the Kafka client, health and metrics. */
 @Module({})
 export class InfrastructureModule {
   static forApp(settings: InfrastructureSettings): DynamicModule {

@@ -1,8 +1,8 @@
 import { ConfigError } from '#config/config-error.js';
 
 /**
- * Runs an app's entry point; a configuration error ends the process with exit code 1 and the
- * message alone, any other start failure with the error and its stack.
+ * Runs an app's entry point. A configuration error ends the process with exit code 1 and the
+ * message alone; any other start failure also prints the error and its stack.
  */
 export function runMain(start: () => Promise<unknown>): void {
   start().catch((error: unknown) => {

@@ -9,7 +9,7 @@ export function startTestApp(appName: string, module: DynamicModule): Promise<St
   return startHttpApp(module, { appName, host: '127.0.0.1', port: 0 });
 }
 
-/** The variables an app needs to run against a test database and the test broker. */
+/** Returns the variables an app needs to run against a test database and the test broker. */
 export function testEnvironment(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: 'test',
@@ -19,7 +19,7 @@ export function testEnvironment(databaseUrl: string, extra: Record<string, strin
     // Free ports, so that several apps of one test run side by side.
     GRANT_SERVICE_GRPC_PORT: '0',
     TOKEN_SERVICE_GRPC_PORT: '0',
-    // A topic and groups of this test's own, so that no test reads another test's events; a test
+    // A topic and groups of this test's own, so that no test reads another test's events. A test
     // that wires several apps together passes the same names to each of them.
     GRANT_EVENTS_TOPIC: uniqueName('test-grant-events'),
     GRANT_PROJECTOR_GROUP_ID: uniqueName('test-projector'),

@@ -21,7 +21,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** The server the tests use: TEST_DATABASE_URL's server, or the local one. */
+/** Returns the server the tests use: TEST_DATABASE_URL's server, or the local one. */
 export function testServerUrl(): URL {
   return new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 }

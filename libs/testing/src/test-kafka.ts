@@ -7,7 +7,7 @@ export function testKafkaBrokers(): string[] {
   return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 }
 
-/** A topic or consumer-group name no other test uses. */
+/** Returns a topic or consumer-group name no other test uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
